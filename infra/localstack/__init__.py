@@ -1,0 +1,1 @@
+"""The local processes the embedded demo needs besides the API, started and stopped together."""

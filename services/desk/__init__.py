@@ -1,0 +1,1 @@
+"""The support-desk service: the API and the agents behind it."""

@@ -1,0 +1,1 @@
+"""The LangGraph multi-agent graph: triage, then the knowledge, handoff and reply agents."""

@@ -1,0 +1,59 @@
+"""The desk's graph, compiled once at start-up.
+
+    START → triage ─┬─ knowledge    → retrieve ─┬─ answer      → END
+                    │                           └─ not_covered → END
+                    ├─ handoff      → handoff → END
+                    ├─ smalltalk    → smalltalk → END
+                    └─ out_of_scope → out_of_scope → END
+
+Routes come from triage's labels; a label the graph does not know goes to knowledge,
+so adding a route to the examples never strands a turn.
+"""
+
+from __future__ import annotations
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from desk.agents.handoff import make_handoff
+from desk.agents.knowledge import make_answer, make_retrieve, not_covered
+from desk.agents.services import AgentServices
+from desk.agents.smalltalk import out_of_scope, smalltalk
+from desk.agents.state import DeskContext, DeskState, InputState
+from desk.agents.triage import make_triage
+
+ROUTES = {
+    "knowledge": "retrieve",
+    "handoff": "handoff",
+    "smalltalk": "smalltalk",
+    "out_of_scope": "out_of_scope",
+}
+
+
+def route_after_triage(state: DeskState) -> str:
+    return ROUTES.get(state.get("route", ""), "retrieve")
+
+
+def route_after_retrieve(state: DeskState) -> str:
+    return "answer" if state.get("covered") else "not_covered"
+
+
+def build_graph(
+    services: AgentServices, checkpointer: BaseCheckpointSaver[str] | None = None
+) -> CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]:
+    builder = StateGraph(DeskState, context_schema=DeskContext, input_schema=InputState)
+    builder.add_node("triage", make_triage(services))
+    builder.add_node("retrieve", make_retrieve(services))
+    builder.add_node("answer", make_answer(services))
+    builder.add_node("not_covered", not_covered)
+    builder.add_node("handoff", make_handoff(services))
+    builder.add_node("smalltalk", smalltalk)
+    builder.add_node("out_of_scope", out_of_scope)
+
+    builder.add_edge(START, "triage")
+    builder.add_conditional_edges("triage", route_after_triage, list(set(ROUTES.values())))
+    builder.add_conditional_edges("retrieve", route_after_retrieve, ["answer", "not_covered"])
+    for node in ("answer", "not_covered", "handoff", "smalltalk", "out_of_scope"):
+        builder.add_edge(node, END)
+    return builder.compile(checkpointer=checkpointer, name="harbor-support-desk")

@@ -1,0 +1,74 @@
+"""The handoff agent: records a ticket a person will pick up, and says what happens next.
+
+The summary is a model's job (the `summarize` group), with a non-model fallback: the
+customer's own recent messages, so a ticket is opened even when every model is down.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langgraph.runtime import Runtime
+
+from desk.agents import prompts, replies
+from desk.agents.events import emit, emit_text
+from desk.agents.services import AgentServices
+from desk.agents.state import DeskContext, DeskState
+from desk.agents.transcript import earlier_turns, last_customer_message
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_TURNS = 6
+SUMMARY_CHARS = 600
+RESPONSE_TIME = "2 hours (8:00 to 22:00 CET, every day)"
+
+
+def fallback_summary(transcript: list[tuple[str, str]]) -> str:
+    said = [text for role, text in transcript if role == "user"][-3:]
+    return ("Customer said: " + " / ".join(said))[:SUMMARY_CHARS]
+
+
+def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
+    async def summarise(transcript: list[tuple[str, str]]) -> str:
+        try:
+            completion = await services.gateway.complete(
+                "summarize", prompts.summary_messages(transcript), max_tokens=120
+            )
+        except Exception as exc:  # A ticket matters more than its summary.
+            log.warning("summary model unavailable, using the transcript: %s", exc)
+            return fallback_summary(transcript)
+        text = completion.text.strip()
+        return text[:SUMMARY_CHARS] if text else fallback_summary(transcript)
+
+    async def handoff(state: DeskState, runtime: Runtime[DeskContext]) -> dict[str, Any]:
+        messages = state["messages"]
+        transcript = [
+            *earlier_turns(messages, TRANSCRIPT_TURNS),
+            ("user", last_customer_message(messages)),
+        ]
+        reason = (
+            "customer asked for a person"
+            if state.get("intent") == "human_agent"
+            else (f"desk could not help (route {state.get('route')})")
+        )
+        summary = await summarise(transcript)
+        ticket = await services.records.open_ticket(
+            runtime.context.tenant, runtime.context.conversation_id, reason, summary
+        )
+        text = replies.handoff_notice(ticket.reference, RESPONSE_TIME)
+        ticket_view = {"reference": ticket.reference, "status": ticket.status, "summary": summary}
+        emit("ticket", ticket_view)
+        emit_text(text)
+        return {
+            "answer": text,
+            "ticket": ticket_view,
+            "messages": [
+                AIMessage(
+                    content=text, response_metadata={"route": "handoff", "ticket": ticket_view}
+                )
+            ],
+        }
+
+    return handoff

@@ -1,0 +1,42 @@
+"""Fixed replies for turns that need no model: greetings, out-of-scope, handoff notices.
+
+Wording comes from the help centre's facts (docs/knowledge-base.md) so the desk never
+promises something the articles contradict.
+"""
+
+from __future__ import annotations
+
+SMALLTALK = {
+    "greeting": (
+        "Hello! I'm Harbor Bank's virtual assistant. I can help with your card, payments, "
+        "transfers, top-ups, exchange and your account. What can I do for you?"
+    ),
+    "thanks": "You're welcome! Is there anything else I can help you with?",
+    "goodbye": "Thanks for contacting Harbor Bank. Have a good day!",
+    "bot_identity": (
+        "I'm Harbor Bank's automated assistant. I answer from our help centre, and I can "
+        'connect you with a person at any time: just say "talk to a person".'
+    ),
+}
+SMALLTALK_DEFAULT = SMALLTALK["greeting"]
+
+OUT_OF_SCOPE = (
+    "Sorry, I can only help with Harbor Bank: your account, cards, payments, transfers, "
+    "top-ups and currency exchange. Is there something about your Harbor Bank account I "
+    "can help with?"
+)
+
+NOT_COVERED = (
+    "I couldn't find an answer to that in Harbor Bank's help centre, so I don't want to "
+    "guess. Would you like me to connect you with a member of our support team? Just say "
+    '"yes" or "talk to a person".'
+)
+
+
+def handoff_notice(reference: str, response_time: str) -> str:
+    return (
+        f"I've passed our conversation to Harbor Bank's support team (reference {reference}). "
+        f"A member of the team will reply here in the app chat, usually within {response_time}, "
+        "and they will see everything we've discussed, so you won't need to repeat yourself. "
+        "We will never ask for your full card number, PIN or passcode."
+    )

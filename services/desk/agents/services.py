@@ -1,0 +1,28 @@
+"""The outside systems the agents use, built once at start-up and closed over by the graph.
+
+Each is an interface with an embedded default and a production backend behind it, so
+the agents never know whether Qdrant is local or a server, or which model answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desk.records import Records
+    from desk.triage import SemanticRouter
+    from gateway import Gateway
+    from knowledge.embedder import Embedder
+    from knowledge.vectorstore import VectorStore
+    from supportdesk.config import Settings
+
+
+@dataclass(frozen=True)
+class AgentServices:
+    settings: Settings
+    gateway: Gateway
+    embedder: Embedder
+    store: VectorStore
+    router: SemanticRouter
+    records: Records

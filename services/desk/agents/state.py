@@ -1,0 +1,67 @@
+"""What flows through the graph.
+
+`InputState` is all a caller may send: new messages. `DeskState` adds what the agents
+work out during a turn. Identity (`DeskContext`) is not state: it comes from the
+authenticated request through LangGraph's runtime context, so no model output and no
+message can change whose conversation this is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+
+@dataclass(frozen=True)
+class DeskContext:
+    tenant: str = "harbor"
+    conversation_id: str = ""
+
+
+class InputState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+class Source(TypedDict):
+    """A retrieved chunk as numbered in the prompt; `n` is what `[n]` cites."""
+
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    anchor: str
+    text: str
+    score: float
+
+
+class Citation(TypedDict):
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    anchor: str
+
+
+class AnsweredBy(TypedDict):
+    group: str
+    deployment: str
+    tier: str
+    model: str
+
+
+class DeskState(InputState, total=False):
+    route: str
+    intent: str | None
+    confidence: float
+    triage_method: str
+    sources: list[Source]
+    citations: list[Citation]
+    answer: str
+    answered_by: AnsweredBy
+    grounded: bool
+    covered: bool
+    offered_handoff: bool
+    ticket: dict[str, Any] | None

@@ -1,0 +1,35 @@
+"""The graph for LangGraph Studio and `langgraph dev` (see langgraph.json).
+
+The platform brings its own checkpointer, so the graph is compiled without one. The
+adapters are opened once per process, on the first request, and live as long as it does.
+Stop `supportdesk serve` first: embedded Qdrant allows one process at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import AsyncExitStack
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from langgraph.graph.state import CompiledStateGraph  # noqa: E402
+
+from desk.agents.graph import build_graph  # noqa: E402
+from desk.agents.services import AgentServices  # noqa: E402
+from desk.agents.state import DeskContext, DeskState, InputState  # noqa: E402
+from desk.bootstrap import open_services  # noqa: E402
+from supportdesk.config import get_settings  # noqa: E402
+
+_services: AgentServices | None = None
+_lock = asyncio.Lock()
+_stack = AsyncExitStack()
+
+
+async def make_graph() -> CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]:
+    global _services
+    async with _lock:
+        if _services is None:
+            _services = await open_services(get_settings(), _stack)
+    return build_graph(_services)

@@ -1,0 +1,61 @@
+"""The triage agent: decides which agent takes the turn.
+
+A semantic router over labelled example utterances decides; it asks a model only when
+unsure (see desk.triage). One rule comes first: a customer who was just offered a person
+and says yes is handed off, whatever the router would make of "yes please".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from desk.agents.events import emit
+from desk.agents.services import AgentServices
+from desk.agents.state import DeskContext, DeskState
+from desk.agents.transcript import last_customer_message
+
+_YES = re.compile(
+    r"^\s*(yes|yeah|yep|yup|sure|ok|okay|please|y|go ahead|do it|connect me)\b[\s\w,.!]*$",
+    re.IGNORECASE,
+)
+
+# Fields that describe one turn; cleared at the start of each so nothing leaks across turns.
+FRESH_TURN: dict[str, Any] = {
+    "sources": [],
+    "citations": [],
+    "answer": "",
+    "grounded": False,
+    "covered": True,
+    "ticket": None,
+}
+
+
+def accepts_offer(text: str) -> bool:
+    return len(text) <= 60 and _YES.match(text) is not None
+
+
+def make_triage(services: AgentServices):  # type: ignore[no-untyped-def]
+    async def triage(state: DeskState, runtime: Runtime[DeskContext]) -> dict[str, Any]:
+        text = last_customer_message(state["messages"])
+        if state.get("offered_handoff") and accepts_offer(text):
+            update = {
+                "route": "handoff",
+                "intent": "human_agent",
+                "confidence": 1.0,
+                "triage_method": "rule",
+            }
+        else:
+            decision = await services.router.classify(text)
+            update = {
+                "route": str(decision.route),
+                "intent": decision.intent,
+                "confidence": round(float(decision.confidence), 4),
+                "triage_method": decision.method,
+            }
+        emit("route", update)
+        return {**FRESH_TURN, **update, "offered_handoff": False}
+
+    return triage

@@ -1,0 +1,1 @@
+"""The desk's HTTP API (FastAPI on uvicorn)."""

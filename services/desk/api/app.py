@@ -1,0 +1,39 @@
+"""The FastAPI application: `create_app()` builds it; uvicorn serves it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from desk.api.errors import install_error_handlers
+from desk.api.limits import BodySizeLimit
+from desk.api.routes import conversations, health
+from desk.bootstrap import start_desk
+from desk.turns import TurnGate
+from supportdesk.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with start_desk(settings) as desk:
+            app.state.desk = desk
+            app.state.gate = TurnGate(settings.max_concurrent_turns)
+            yield
+
+    app = FastAPI(
+        title="Harbor Bank support desk",
+        version="0.1.0",
+        description="Multi-agent customer support: triage, cited answers from the help centre, "
+        "and handoff to a person. Stream a turn with `Accept: text/event-stream`.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(conversations.router)
+    return app

@@ -1,0 +1,68 @@
+"""Errors as readable JSON. Bad input is always a 4xx that says what to fix; never a 500."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from desk.turns import TurnRejected
+
+log = logging.getLogger(__name__)
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or []}}
+    return JSONResponse(body, status_code=status)
+
+
+def describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    details = []
+    sentences = []
+    for error in errors:
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        if error.get("type") == "json_invalid":
+            reason = error.get("ctx", {}).get("error", "it could not be parsed")
+            sentences.append(f"The request body is not valid JSON: {reason}.")
+        elif error.get("type") == "missing" and not location:
+            sentences.append("The request needs a JSON body.")
+        else:
+            where = f"'{location}'" if location else "The body"
+            sentences.append(f"{where}: {error.get('msg', 'is invalid')}.")
+        details.append(
+            {"field": location or None, "type": error.get("type"), "message": error.get("msg")}
+        )
+    return " ".join(sentences), details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, details = describe_validation(list(exc.errors()))
+        return error_response(422, "invalid_request", message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.detail, dict):
+            return error_response(exc.status_code, exc.detail["code"], exc.detail["message"])
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(TurnRejected)
+    async def turn_rejected(request: Request, exc: TurnRejected) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unhandled error %s on %s %s", incident, request.method, request.url.path)
+        return error_response(
+            500, "internal_error", f"Something went wrong on our side (incident {incident})."
+        )

@@ -1,0 +1,188 @@
+"""Conversations: start one, take a customer turn (streamed or not), read the history."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Path
+from fastapi.responses import StreamingResponse
+
+from desk.api.deps import DeskDep, GateDep, TenantDep
+from desk.api.schemas import (
+    ConversationCreated,
+    ConversationOut,
+    ErrorOut,
+    HistoryMessage,
+    MessageIn,
+    TurnReply,
+)
+from desk.api.sse import STREAM_HEADERS, frame
+from desk.bootstrap import Desk
+from desk.records import Conversation
+from desk.turns import TurnEvent, TurnRejected, run_turn
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+
+ConversationId = Annotated[str, Path(max_length=64, description="From POST /v1/conversations.")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (404, 409, 413, 422, 503, 504)
+}
+
+
+async def find_conversation(desk: Desk, conversation_id: str, tenant: str) -> Conversation:
+    conversation = await desk.records.get_conversation(conversation_id, tenant)
+    if conversation is None:
+        raise HTTPException(
+            404,
+            {
+                "code": "conversation_not_found",
+                "message": f"There is no conversation '{conversation_id}'. "
+                "Start one with POST /v1/conversations.",
+            },
+        )
+    return conversation
+
+
+def check_length(desk: Desk, message: MessageIn) -> str:
+    text = message.content.strip()
+    limit = desk.settings.max_message_chars
+    if not text:
+        raise HTTPException(422, {"code": "empty_message", "message": "The message is empty."})
+    if len(text) > limit:
+        raise HTTPException(
+            422,
+            {
+                "code": "message_too_long",
+                "message": f"The message is {len(text)} characters long; the limit is {limit}. "
+                "Please shorten it or split it into several messages.",
+            },
+        )
+    return text
+
+
+@router.post("", status_code=201, response_model=ConversationCreated)
+async def start_conversation(desk: DeskDep, tenant: TenantDep) -> ConversationCreated:
+    conversation = await desk.records.create_conversation(uuid.uuid4().hex, tenant)
+    return ConversationCreated(
+        id=conversation.id,
+        created_at=conversation.created_at,
+        messages_url=f"/v1/conversations/{conversation.id}/messages",
+    )
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=TurnReply,
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "JSON, or Server-Sent Events with `Accept: text/event-stream`: "
+            "`route`, `retrieval`, `token`, `citations`, `ticket`, then `done` (or `error`).",
+        },
+    },
+)
+async def post_message(
+    conversation_id: ConversationId,
+    message: MessageIn,
+    desk: DeskDep,
+    gate: GateDep,
+    tenant: TenantDep,
+    accept: Annotated[str, Header()] = "application/json",
+) -> Any:
+    text = check_length(desk, message)
+    conversation = await find_conversation(desk, conversation_id, tenant)
+    events = run_turn(desk, gate, conversation, text)
+    # Pull the first event now so a rejected turn (limit, busy) is an HTTP error, not a stream.
+    first = await anext(events)
+    if "text/event-stream" in accept:
+        return StreamingResponse(
+            stream(first, events), media_type="text/event-stream", headers=STREAM_HEADERS
+        )
+    return await collect(first, events)
+
+
+async def stream(first: TurnEvent, events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+    yield frame(first.event, first.data)
+    try:
+        async for event in events:
+            yield frame(event.event, event.data)
+    except TimeoutError:
+        yield frame(
+            "error",
+            {
+                "code": "turn_timeout",
+                "message": "The answer took too long; please ask again.",
+                "retryable": True,
+            },
+        )
+    except Exception:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("turn failed mid-stream (incident %s)", incident)
+        yield frame(
+            "error",
+            {
+                "code": "internal_error",
+                "retryable": True,
+                "message": f"Something went wrong on our side (incident {incident}).",
+            },
+        )
+
+
+async def collect(first: TurnEvent, events: AsyncIterator[TurnEvent]) -> TurnReply:
+    tokens: list[str] = []
+    done: dict[str, Any] = {}
+    try:
+        async for event in _chain(first, events):
+            if event.event == "token":
+                tokens.append(event.data["text"])
+            elif event.event == "done":
+                done = event.data
+    except TimeoutError as exc:
+        raise TurnRejected(
+            504, "turn_timeout", "The answer took too long; please ask again."
+        ) from exc
+    return TurnReply(
+        conversation_id=done["conversation_id"],
+        turn=done["turn"],
+        answer="".join(tokens).strip(),
+        route=done.get("route"),
+        citations=done.get("citations", []),
+        metadata=done,
+    )
+
+
+async def _chain(first: TurnEvent, rest: AsyncIterator[TurnEvent]) -> AsyncIterator[TurnEvent]:
+    yield first
+    async for event in rest:
+        yield event
+
+
+@router.get(
+    "/{conversation_id}", response_model=ConversationOut, responses={404: {"model": ErrorOut}}
+)
+async def get_conversation(
+    conversation_id: ConversationId, desk: DeskDep, tenant: TenantDep
+) -> ConversationOut:
+    conversation = await find_conversation(desk, conversation_id, tenant)
+    snapshot = await desk.graph.aget_state({"configurable": {"thread_id": conversation.id}})
+    messages = snapshot.values.get("messages", []) if snapshot else []
+    return ConversationOut(
+        id=conversation.id,
+        created_at=conversation.created_at,
+        turns=conversation.turns,
+        messages=[
+            HistoryMessage(
+                role="customer" if m.type == "human" else "assistant",
+                content=m.content if isinstance(m.content, str) else str(m.content),
+                metadata=dict(getattr(m, "response_metadata", {}) or {}),
+            )
+            for m in messages
+            if m.type in ("human", "ai")
+        ],
+    )

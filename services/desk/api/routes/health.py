@@ -1,0 +1,64 @@
+"""Liveness and readiness.
+
+`/healthz` says the process is up. `/readyz` checks every dependency and reports each;
+it fails (503) only when the desk cannot answer at all, and says "degraded" while a part
+is down but the desk still answers (for example the local model, thanks to the
+extractive tier).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from desk.api.deps import DeskDep
+
+router = APIRouter(tags=["health"])
+
+CHECK_TIMEOUT_S = 2.0
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _bounded(check: Any) -> bool:
+    try:
+        return bool(await asyncio.wait_for(check, timeout=CHECK_TIMEOUT_S))
+    except Exception:
+        return False
+
+
+@router.get("/readyz")
+async def readyz(desk: DeskDep) -> JSONResponse:
+    vector_ok, records_ok, deployments = await asyncio.gather(
+        _bounded(desk.store.ping()),
+        _bounded(desk.records.ping()),
+        desk.gateway.health(),
+    )
+    models = [
+        {"id": d.id, "group": d.group, "tier": d.tier, "status": d.status} for d in deployments
+    ]
+    models_down = [m for m in models if m["status"] == "down"]
+    checks: dict[str, Any] = {
+        "vector_store": {
+            "status": "ok" if vector_ok else "down",
+            "backend": "server" if desk.settings.qdrant_url else "embedded",
+        },
+        "records": {"status": "ok" if records_ok else "down", "backend": desk.records.backend},
+        "models": {
+            "status": "degraded" if models_down else "ok",
+            "deployments": models,
+        },
+    }
+    if not (vector_ok and records_ok):
+        status, code = "unavailable", 503
+    elif models_down:
+        status, code = "degraded", 200
+    else:
+        status, code = "ready", 200
+    return JSONResponse({"status": status, "checks": checks}, status_code=code)

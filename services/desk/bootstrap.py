@@ -1,0 +1,73 @@
+"""The one place that wires real adapters to the desk.
+
+Everything external is chosen here from settings (Qdrant local or server, SQLite or
+Postgres, which model deployments exist), so nothing below knows or cares.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from langgraph.graph.state import CompiledStateGraph
+
+from desk.agents.graph import build_graph
+from desk.agents.services import AgentServices
+from desk.agents.state import DeskContext, DeskState, InputState
+from desk.checkpointer import open_checkpointer
+from desk.records import Records, open_records
+from desk.triage import SemanticRouter, build_router
+from gateway import Gateway, build_gateway
+from knowledge.vectorstore import VectorStore, open_vector_store
+from supportdesk.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Desk:
+    settings: Settings
+    gateway: Gateway
+    store: VectorStore
+    router: SemanticRouter
+    records: Records
+    graph: CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]
+
+
+async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServices:
+    """Opens every adapter the agents use; `stack` closes them in reverse order."""
+    gateway = build_gateway(settings)
+    stack.push_async_callback(gateway.aclose)
+    embedder = gateway.embedder
+    store = await open_vector_store(settings, embedder.name, embedder.dimension)
+    stack.push_async_callback(store.close)
+    router = await build_router(settings, embedder, gateway)
+    records = await open_records(settings)
+    stack.push_async_callback(records.close)
+    return AgentServices(
+        settings=settings,
+        gateway=gateway,
+        embedder=embedder,
+        store=store,
+        router=router,
+        records=records,
+    )
+
+
+@asynccontextmanager
+async def start_desk(settings: Settings) -> AsyncIterator[Desk]:
+    async with AsyncExitStack() as stack:
+        services = await open_services(settings, stack)
+        checkpointer = await stack.enter_async_context(open_checkpointer(settings))
+        graph = build_graph(services, checkpointer)
+        log.info(
+            "desk ready: vector store %s, records %s, tenant %s",
+            "server" if settings.qdrant_url else "embedded",
+            services.records.backend,
+            settings.tenant,
+        )
+        yield Desk(
+            settings, services.gateway, services.store, services.router, services.records, graph
+        )

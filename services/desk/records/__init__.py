@@ -1,0 +1,10 @@
+"""The desk's own records: conversations (who owns which thread) and handoff tickets.
+
+One interface, `Records`, with an embedded SQLite default and a Postgres backend
+selected by `DATABASE_URL`; `tests/test_records.py` runs the same contract on both.
+"""
+
+from desk.records.base import Conversation, Records, Ticket
+from desk.records.factory import open_records
+
+__all__ = ["Conversation", "Records", "Ticket", "open_records"]

@@ -1,0 +1,78 @@
+"""The records interface and the rows it returns."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    tenant: str
+    created_at: datetime
+    turns: int
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    reference: str
+    tenant: str
+    conversation_id: str
+    reason: str
+    summary: str
+    status: str
+    created_at: datetime
+
+    @classmethod
+    def new(cls, tenant: str, conversation_id: str, reason: str, summary: str) -> Ticket:
+        return cls(
+            id=str(uuid.uuid4()),
+            reference=new_reference(),
+            tenant=tenant,
+            conversation_id=conversation_id,
+            reason=reason,
+            summary=summary,
+            status="open",
+            created_at=utcnow(),
+        )
+
+
+class Records(Protocol):
+    backend: str
+
+    async def setup(self) -> None: ...
+
+    async def create_conversation(self, conversation_id: str, tenant: str) -> Conversation: ...
+
+    async def get_conversation(self, conversation_id: str, tenant: str) -> Conversation | None:
+        """None when absent *or* owned by another tenant: callers answer 404 either way."""
+        ...
+
+    async def count_turn(self, conversation_id: str) -> int:
+        """Add one finished turn and return the new count."""
+        ...
+
+    async def open_ticket(
+        self, tenant: str, conversation_id: str, reason: str, summary: str
+    ) -> Ticket: ...
+
+    async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+def new_reference() -> str:
+    """A short reference a customer can read out on the phone: HB- and 6 unambiguous chars."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "HB-" + "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,67 @@
+"""Production backend: Postgres through a psycopg connection pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from desk.records import sql
+from desk.records.base import Conversation, Ticket, utcnow
+from desk.records.schema import STATEMENTS
+
+
+class PostgresRecords:
+    backend = "postgres"
+
+    def __init__(self, url: str, max_size: int = 10) -> None:
+        self._pool = AsyncConnectionPool(url, min_size=1, max_size=max_size, open=False)
+
+    async def setup(self) -> None:
+        await self._pool.open(wait=True, timeout=10)
+        async with self._pool.connection() as conn:
+            for statement in STATEMENTS:
+                await conn.execute(statement)
+
+    async def _fetchall(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        async with self._pool.connection() as conn, conn.cursor() as cursor:
+            await cursor.execute(query, params)
+            return [tuple(row) for row in await cursor.fetchall()]
+
+    async def _execute(self, query: str, *params: Any) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(query, params)
+
+    async def create_conversation(self, conversation_id: str, tenant: str) -> Conversation:
+        created = utcnow()
+        await self._execute(sql.INSERT_CONVERSATION, conversation_id, tenant, created.isoformat())
+        return Conversation(id=conversation_id, tenant=tenant, created_at=created, turns=0)
+
+    async def get_conversation(self, conversation_id: str, tenant: str) -> Conversation | None:
+        rows = await self._fetchall(sql.SELECT_CONVERSATION, conversation_id, tenant)
+        return sql.conversation_from_row(rows[0]) if rows else None
+
+    async def count_turn(self, conversation_id: str) -> int:
+        rows = await self._fetchall(sql.COUNT_TURN, conversation_id)
+        return int(rows[0][0]) if rows else 0
+
+    async def open_ticket(
+        self, tenant: str, conversation_id: str, reason: str, summary: str
+    ) -> Ticket:
+        ticket = Ticket.new(tenant, conversation_id, reason, summary)
+        await self._execute(sql.INSERT_TICKET, *sql.ticket_params(ticket))
+        return ticket
+
+    async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]:
+        rows = await self._fetchall(sql.SELECT_TICKETS, conversation_id, tenant)
+        return [sql.ticket_from_row(row) for row in rows]
+
+    async def ping(self) -> bool:
+        try:
+            await self._fetchall("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self._pool.close()

@@ -1,0 +1,131 @@
+"""Running one customer turn through the graph, bounded in time, steps and concurrency.
+
+The API's streaming and JSON endpoints both consume `run_turn`'s events, so a turn
+behaves the same whichever way the customer reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+
+from desk.agents.state import DeskContext
+from desk.bootstrap import Desk
+from desk.records import Conversation
+
+
+class TurnRejected(Exception):
+    """The turn cannot start; `status` is the HTTP status that says why."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    event: str
+    data: dict[str, Any]
+
+
+@dataclass
+class TurnGate:
+    """Bounds work in flight: one turn per conversation, and a ceiling on all turns."""
+
+    max_concurrent: int
+    wait_s: float = 5.0
+    _busy: set[str] = field(default_factory=set)
+    _slots: asyncio.Semaphore | None = None
+
+    def slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_concurrent)
+        return self._slots
+
+    async def enter(self, conversation_id: str) -> None:
+        if conversation_id in self._busy:
+            raise TurnRejected(
+                409,
+                "turn_in_progress",
+                "This conversation is still answering the previous "
+                "message; wait for it to finish, then send the next one.",
+            )
+        try:
+            await asyncio.wait_for(self.slots().acquire(), timeout=self.wait_s)
+        except TimeoutError as exc:
+            raise TurnRejected(
+                503,
+                "busy",
+                "The desk is handling too many conversations right now; "
+                "please retry in a few seconds.",
+            ) from exc
+        self._busy.add(conversation_id)
+
+    def leave(self, conversation_id: str) -> None:
+        self._busy.discard(conversation_id)
+        self.slots().release()
+
+
+def done_metadata(state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "route": state.get("route"),
+        "intent": state.get("intent"),
+        "confidence": state.get("confidence"),
+        "triage_method": state.get("triage_method"),
+        "answered_by": state.get("answered_by") if state.get("route") == "knowledge" else None,
+        "grounded": state.get("grounded", False),
+        "covered": state.get("covered", True),
+        "citations": state.get("citations", []),
+        "ticket": state.get("ticket"),
+    }
+
+
+async def run_turn(
+    desk: Desk, gate: TurnGate, conversation: Conversation, text: str
+) -> AsyncIterator[TurnEvent]:
+    """Yields the agents' events, then `done`; raises TurnRejected before any event."""
+    settings = desk.settings
+    if conversation.turns >= settings.max_turns:
+        raise TurnRejected(
+            409,
+            "turn_limit",
+            f"This conversation has reached its limit of "
+            f"{settings.max_turns} messages; please start a new conversation.",
+        )
+    await gate.enter(conversation.id)
+    started = time.perf_counter()
+    try:
+        config = {
+            "configurable": {"thread_id": conversation.id},
+            "recursion_limit": settings.max_graph_steps,
+        }
+        context = DeskContext(tenant=conversation.tenant, conversation_id=conversation.id)
+        final: dict[str, Any] = {}
+        async with asyncio.timeout(settings.turn_timeout_s):
+            async for mode, chunk in desk.graph.astream(
+                {"messages": [HumanMessage(content=text)]},
+                config,  # type: ignore[arg-type]
+                context=context,
+                stream_mode=["custom", "values"],
+            ):
+                if mode == "custom":
+                    yield TurnEvent(chunk["event"], chunk["data"])
+                else:
+                    final = chunk
+        turns = await desk.records.count_turn(conversation.id)
+        metadata = done_metadata(final)
+        metadata.update(
+            conversation_id=conversation.id,
+            turn=turns,
+            latency_ms=round((time.perf_counter() - started) * 1000),
+        )
+        yield TurnEvent("done", metadata)
+    finally:
+        gate.leave(conversation.id)

@@ -1,0 +1,106 @@
+"""`supportdesk`: the operator's command line.
+
+    supportdesk ingest [PATH ...] [--tenant T]   sync articles or a documents.jsonl into Qdrant
+    supportdesk serve                            run the API (uvicorn)
+    supportdesk demo                             ingest, start the local model server and the API
+    supportdesk modelserver                      run only the self-hosted model server
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+# Before anything imports LiteLLM or transformers: no network at import or load time.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from supportdesk.config import Settings, get_settings  # noqa: E402
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway import build_gateway
+    from ingest.command import run
+
+    async def main() -> int:
+        gateway = build_gateway(settings)
+        try:
+            return await run(args, settings, gateway.embedder)
+        finally:
+            await gateway.aclose()
+
+    return asyncio.run(main())
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from desk.api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from supportdesk.demo import run_demo
+
+    return asyncio.run(run_demo(settings, skip_ingest=args.skip_ingest))
+
+
+def _modelserver(args: argparse.Namespace, settings: Settings) -> int:
+    from modelserver import main
+
+    return main(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supportdesk", description="Harbor Bank's AI support desk."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    from ingest.command import add_arguments
+
+    ingest = commands.add_parser("ingest", help="sync help-centre articles or a documents.jsonl")
+    add_arguments(ingest)
+    ingest.set_defaults(handler=_ingest)
+
+    serve = commands.add_parser("serve", help="run the API with uvicorn")
+    serve.add_argument("--host", help="defaults to HOST (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="defaults to PORT (8000)")
+    serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser(
+        "demo", help="ingest the help centre, start the local model server and the API"
+    )
+    demo.add_argument("--skip-ingest", action="store_true", help="use what is already ingested")
+    demo.set_defaults(handler=_demo)
+
+    modelserver = commands.add_parser("modelserver", help="run the self-hosted model server")
+    modelserver.set_defaults(handler=_modelserver)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler = args.handler
+    code: int = handler(args, get_settings())
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

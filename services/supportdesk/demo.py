@@ -1,0 +1,67 @@
+"""`supportdesk demo`: the whole desk on embedded defaults, on one machine, in one command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+import uvicorn
+
+from desk.api.app import create_app
+from gateway import build_gateway
+from ingest.command import run as run_ingest
+from localstack.stack import local_stack
+from supportdesk.config import Settings
+
+EXAMPLE_QUESTION = "My card still hasn't arrived, what should I do?"
+
+
+def banner(settings: Settings, parts: list[str]) -> str:
+    base = f"http://{settings.host}:{settings.port}"
+    body = '{"content": "' + EXAMPLE_QUESTION + '"}'
+    return "\n".join(
+        [
+            "",
+            "Harbor Bank support desk is running.",
+            *(f"  {part}" for part in parts),
+            f"  API: {base}   docs: {base}/docs   readiness: {base}/readyz",
+            "",
+            "Try it (paste into another terminal):",
+            f"  CID=$(curl -s -X POST {base}/v1/conversations | python3 -c "
+            "'import sys,json; print(json.load(sys.stdin)[\"id\"])')",
+            f"  curl -N -H 'Accept: text/event-stream' -H 'Content-Type: application/json' \\",
+            f"       -d '{body}' {base}/v1/conversations/$CID/messages",
+            "",
+            "Press Ctrl+C to stop.",
+            "",
+        ]
+    )
+
+
+async def ingest_knowledge_base(settings: Settings) -> int:
+    args = argparse.Namespace(paths=[], tenant=None, no_progress=False)
+    gateway = build_gateway(settings)
+    try:
+        return await run_ingest(args, settings, gateway.embedder)
+    finally:
+        await gateway.aclose()
+
+
+async def run_demo(settings: Settings, skip_ingest: bool = False) -> int:
+    if not skip_ingest and await ingest_knowledge_base(settings) == 2:
+        return 2
+    async with local_stack(settings) as parts:
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+            )
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.2)
+        if server.started:
+            print(banner(settings, parts), flush=True)
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+    return 0

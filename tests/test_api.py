@@ -1,0 +1,193 @@
+"""The API on embedded defaults, in-process, with the local model server down.
+
+Everything is real (Qdrant local mode, MiniLM, the semantic router, SQLite) except that
+LOCAL_LLM_URL points at a closed port, so answers come from the extractive tier: the
+degraded path the desk must survive. tests/test_integration.py covers the live model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from desk.api.app import create_app
+from gateway import build_gateway
+from ingest.command import run as run_ingest
+from supportdesk.config import Settings
+from tests.support.ports import free_port
+from tests.support.sse import parse_sse
+
+REPO = Path(__file__).resolve().parents[1]
+QUESTION = "My card still hasn't arrived, what should I do?"
+
+
+@pytest.fixture(scope="module")
+async def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data = tmp_path_factory.mktemp("desk-data")
+    settings = Settings(
+        data_dir=data,
+        kb_path=REPO / "helpcentre",
+        local_llm_url=f"http://127.0.0.1:{free_port()}/v1",
+        max_turns=4,
+    )
+    gateway = build_gateway(settings)
+    args = argparse.Namespace(paths=[], tenant=None, no_progress=True)
+    assert await run_ingest(args, settings, gateway.embedder) == 0
+    await gateway.aclose()
+    return settings
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://desk") as client:
+            yield client
+
+
+@pytest.fixture(scope="module")
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(settings) as client:
+        yield client
+
+
+async def start(client: httpx.AsyncClient) -> str:
+    response = await client.post("/v1/conversations")
+    assert response.status_code == 201
+    conversation_id: str = response.json()["id"]
+    return conversation_id
+
+
+async def test_a_card_question_streams_a_cited_answer(client: httpx.AsyncClient) -> None:
+    cid = await start(client)
+    response = await client.post(
+        f"/v1/conversations/{cid}/messages",
+        json={"content": QUESTION},
+        headers={"Accept": "text/event-stream"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["x-accel-buffering"] == "no"
+    events = parse_sse(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "route" and names[-1] == "done"
+    assert events[0][1]["route"] == "knowledge"
+    answer = "".join(data["text"] for name, data in events if name == "token")
+    assert "[1]" in answer or "[2]" in answer
+    done = events[-1][1]
+    assert "card-delivery" in {c["doc_id"] for c in done["citations"]}
+    # The local model is down: the extractive tier answered, and the reply says so.
+    assert done["answered_by"]["group"] == "answer-extractive"
+    assert done["answered_by"]["tier"] == "deterministic"
+    assert done["turn"] == 1
+
+
+async def test_json_reply_and_history(client: httpx.AsyncClient) -> None:
+    cid = await start(client)
+    first = await client.post(f"/v1/conversations/{cid}/messages", json={"content": "hello"})
+    assert first.status_code == 200
+    assert first.json()["route"] == "smalltalk"
+    second = await client.post(f"/v1/conversations/{cid}/messages", json={"content": QUESTION})
+    body = second.json()
+    assert body["route"] == "knowledge" and body["turn"] == 2
+    assert body["citations"] and body["answer"]
+    history = (await client.get(f"/v1/conversations/{cid}")).json()
+    assert history["turns"] == 2
+    assert [m["role"] for m in history["messages"]] == [
+        "customer", "assistant", "customer", "assistant"
+    ]
+    assert history["messages"][2]["content"] == QUESTION
+    assert history["messages"][3]["metadata"]["citations"]
+
+
+async def test_out_of_scope_is_answered_without_retrieval(client: httpx.AsyncClient) -> None:
+    cid = await start(client)
+    response = await client.post(
+        f"/v1/conversations/{cid}/messages",
+        json={"content": "What's a good recipe for banana bread?"},
+        headers={"Accept": "text/event-stream"},
+    )
+    events = parse_sse(response.text)
+    assert events[-1][1]["route"] == "out_of_scope"
+    assert "retrieval" not in [name for name, _ in events]
+
+
+async def test_asking_for_a_person_opens_a_ticket(client: httpx.AsyncClient) -> None:
+    cid = await start(client)
+    await client.post(f"/v1/conversations/{cid}/messages", json={"content": QUESTION})
+    reply = await client.post(
+        f"/v1/conversations/{cid}/messages", json={"content": "I want to speak to a human agent"}
+    )
+    body = reply.json()
+    assert body["route"] == "handoff"
+    reference = body["metadata"]["ticket"]["reference"]
+    assert reference in body["answer"]
+    assert body["metadata"]["ticket"]["summary"]
+
+
+async def test_bad_input_gets_a_readable_4xx(client: httpx.AsyncClient) -> None:
+    cid = await start(client)
+    url = f"/v1/conversations/{cid}/messages"
+
+    huge = await client.post(url, json={"content": "a" * 100_000})
+    assert huge.status_code == 413
+    assert "limit" in huge.json()["error"]["message"]
+
+    malformed = await client.post(
+        url, content=b'{"content": "hi",', headers={"Content-Type": "application/json"}
+    )
+    assert malformed.status_code == 422
+    assert "not valid JSON" in malformed.json()["error"]["message"]
+
+    long = await client.post(url, json={"content": "a" * 3000})
+    assert long.status_code == 422
+    assert "limit is 2000" in long.json()["error"]["message"]
+
+    missing = await client.post(url, json={"text": "hi"})
+    assert missing.status_code == 422
+    assert "content" in missing.json()["error"]["message"]
+
+    unknown = await client.post("/v1/conversations/nope/messages", json={"content": "hi"})
+    assert unknown.status_code == 404
+    assert "POST /v1/conversations" in unknown.json()["error"]["message"]
+    assert (await client.get("/v1/conversations/nope")).status_code == 404
+
+    # Nothing was lost: the conversation still takes a normal turn.
+    ok = await client.post(url, json={"content": "thanks"})
+    assert ok.status_code == 200 and ok.json()["turn"] == 1
+
+
+async def test_turn_limit(client: httpx.AsyncClient, settings: Settings) -> None:
+    cid = await start(client)
+    url = f"/v1/conversations/{cid}/messages"
+    for _ in range(settings.max_turns):
+        assert (await client.post(url, json={"content": "hello"})).status_code == 200
+    over = await client.post(url, json={"content": "hello"})
+    assert over.status_code == 409
+    assert "new conversation" in over.json()["error"]["message"]
+
+
+async def test_readiness_reports_the_model_tier_degraded(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["vector_store"]["status"] == "ok"
+    assert body["checks"]["models"]["status"] == "degraded"
+    local = [d for d in body["checks"]["models"]["deployments"] if d["tier"] == "self-hosted"]
+    assert local and all(d["status"] == "down" for d in local)
+
+
+async def test_openapi_documents_the_endpoints(client: httpx.AsyncClient) -> None:
+    spec = json.loads((await client.get("/openapi.json")).text)
+    assert "/v1/conversations/{conversation_id}/messages" in spec["paths"]
+    assert (await client.get("/docs")).status_code == 200
