@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 TRANSCRIPT_TURNS = 6
 SUMMARY_CHARS = 600
-RESPONSE_TIME = "2 hours (8:00 to 22:00 CET, every day)"
+# From the help centre's facts sheet (docs/knowledge-base.md): people staff the chat 08:00-22:00.
+HOURS = "08:00-22:00 every day"
 
 
 def fallback_summary(transcript: list[tuple[str, str]]) -> str:
@@ -57,7 +58,7 @@ def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
         ticket = await services.records.open_ticket(
             runtime.context.tenant, runtime.context.conversation_id, reason, summary
         )
-        text = replies.handoff_notice(ticket.reference, RESPONSE_TIME)
+        text = replies.handoff_notice(ticket.reference, HOURS)
         ticket_view = {"reference": ticket.reference, "status": ticket.status, "summary": summary}
         emit("ticket", ticket_view)
         emit_text(text)

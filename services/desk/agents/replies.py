@@ -33,10 +33,11 @@ NOT_COVERED = (
 )
 
 
-def handoff_notice(reference: str, response_time: str) -> str:
+def handoff_notice(reference: str, hours: str) -> str:
     return (
         f"I've passed our conversation to Harbor Bank's support team (reference {reference}). "
-        f"A member of the team will reply here in the app chat, usually within {response_time}, "
-        "and they will see everything we've discussed, so you won't need to repeat yourself. "
-        "We will never ask for your full card number, PIN or passcode."
+        f"A person will reply here in the chat; people are on the chat {hours}. They will "
+        "see everything we've discussed, so you won't need to repeat yourself. If your card "
+        "or phone is lost or stolen, call +44 20 7946 0123 at any time. We will never ask "
+        "for your full card number, PIN or passcode."
     )
