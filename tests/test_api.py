@@ -102,7 +102,10 @@ async def test_json_reply_and_history(client: httpx.AsyncClient) -> None:
     history = (await client.get(f"/v1/conversations/{cid}")).json()
     assert history["turns"] == 2
     assert [m["role"] for m in history["messages"]] == [
-        "customer", "assistant", "customer", "assistant"
+        "customer",
+        "assistant",
+        "customer",
+        "assistant",
     ]
     assert history["messages"][2]["content"] == QUESTION
     assert history["messages"][3]["metadata"]["citations"]
@@ -183,8 +186,10 @@ async def test_readiness_reports_the_model_tier_degraded(client: httpx.AsyncClie
     assert body["status"] == "degraded"
     assert body["checks"]["vector_store"]["status"] == "ok"
     assert body["checks"]["models"]["status"] == "degraded"
-    local = [d for d in body["checks"]["models"]["deployments"] if d["tier"] == "self-hosted"]
-    assert local and all(d["status"] == "down" for d in local)
+    deployments = {d["id"]: d for d in body["checks"]["models"]["deployments"]}
+    assert deployments["answer-smollm2"]["status"] == "down"
+    assert deployments["answer-extractive"]["status"] == "ok"
+    assert body["checks"]["models"]["can_answer"]["answer"] is True
 
 
 async def test_openapi_documents_the_endpoints(client: httpx.AsyncClient) -> None:

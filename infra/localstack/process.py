@@ -29,7 +29,8 @@ class ManagedProcess:
     async def start(self, timeout_s: float = 120.0) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        self._proc = subprocess.Popen(
+        self._proc = await asyncio.to_thread(
+            subprocess.Popen,
             self.argv,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -45,8 +46,7 @@ class ManagedProcess:
             while time.monotonic() < deadline:
                 if self._proc is not None and self._proc.poll() is not None:
                     raise StartFailed(
-                        f"{self.name} exited with code {self._proc.returncode}; "
-                        f"see {self.log_path}"
+                        f"{self.name} exited with code {self._proc.returncode}; see {self.log_path}"
                     )
                 try:
                     if (await client.get(self.ready_url)).status_code < 500:
@@ -55,7 +55,9 @@ class ManagedProcess:
                     pass
                 await asyncio.sleep(0.5)
         self.stop()
-        raise StartFailed(f"{self.name} was not ready within {timeout_s:.0f} s; see {self.log_path}")
+        raise StartFailed(
+            f"{self.name} was not ready within {timeout_s:.0f} s; see {self.log_path}"
+        )
 
     @property
     def running(self) -> bool:

@@ -39,7 +39,9 @@ async def local_stack(settings: Settings) -> AsyncIterator[list[str]]:
         elif host in LOOPBACK:
             await server.start()
             started.append(server)
-            lines.append(f"model server: started at {settings.local_llm_url} (log {server.log_path})")
+            lines.append(
+                f"model server: started at {settings.local_llm_url} (log {server.log_path})"
+            )
         else:
             lines.append(f"model server: {settings.local_llm_url} is not answering (degraded)")
         yield lines

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
 
 from desk.agents.state import DeskContext
 from desk.bootstrap import Desk
@@ -102,23 +103,24 @@ async def run_turn(
     await gate.enter(conversation.id)
     started = time.perf_counter()
     try:
-        config = {
+        config: RunnableConfig = {
             "configurable": {"thread_id": conversation.id},
             "recursion_limit": settings.max_graph_steps,
         }
         context = DeskContext(tenant=conversation.tenant, conversation_id=conversation.id)
         final: dict[str, Any] = {}
         async with asyncio.timeout(settings.turn_timeout_s):
-            async for mode, chunk in desk.graph.astream(
+            async for part in desk.graph.astream(
                 {"messages": [HumanMessage(content=text)]},
-                config,  # type: ignore[arg-type]
+                config,
                 context=context,
                 stream_mode=["custom", "values"],
+                version="v2",
             ):
-                if mode == "custom":
-                    yield TurnEvent(chunk["event"], chunk["data"])
-                else:
-                    final = chunk
+                if part["type"] == "custom":
+                    yield TurnEvent(part["data"]["event"], part["data"]["data"])
+                elif part["type"] == "values":
+                    final = dict(part["data"])
         turns = await desk.records.count_turn(conversation.id)
         metadata = done_metadata(final)
         metadata.update(

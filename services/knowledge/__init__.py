@@ -1,1 +1,1 @@
-"""The knowledge base's retrieval layer, shared by the ingest job and the desk: chunks, embeddings, the vector store."""
+"""The retrieval layer shared by the ingest job and the desk: chunks, embeddings, vector store."""

@@ -1,9 +1,9 @@
 """`supportdesk`: the operator's command line.
 
-    supportdesk ingest [PATH ...] [--tenant T]   sync articles or a documents.jsonl into Qdrant
-    supportdesk serve                            run the API (uvicorn)
-    supportdesk demo                             ingest, start the local model server and the API
-    supportdesk modelserver                      run only the self-hosted model server
+supportdesk ingest [PATH ...] [--tenant T]   sync articles or a documents.jsonl into Qdrant
+supportdesk serve                            run the API (uvicorn)
+supportdesk demo                             ingest, start the local model server and the API
+supportdesk modelserver                      run only the self-hosted model server
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from supportdesk.config import Settings, get_settings  # noqa: E402
+from supportdesk.config import Settings, get_settings
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,7 +61,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _modelserver(args: argparse.Namespace, settings: Settings) -> int:
     from modelserver import main
 
-    return main(settings)
+    main([])
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("httpx", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     handler = args.handler

@@ -30,7 +30,7 @@ def banner(settings: Settings, parts: list[str]) -> str:
             "Try it (paste into another terminal):",
             f"  CID=$(curl -s -X POST {base}/v1/conversations | python3 -c "
             "'import sys,json; print(json.load(sys.stdin)[\"id\"])')",
-            f"  curl -N -H 'Accept: text/event-stream' -H 'Content-Type: application/json' \\",
+            "  curl -N -H 'Accept: text/event-stream' -H 'Content-Type: application/json' \\",
             f"       -d '{body}' {base}/v1/conversations/$CID/messages",
             "",
             "Press Ctrl+C to stop.",
@@ -58,7 +58,8 @@ async def run_demo(settings: Settings, skip_ingest: bool = False) -> int:
             )
         )
         serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
+        # uvicorn offers a flag, not an event, for "listening"; poll it briefly.
+        while not server.started and not serving.done():  # noqa: ASYNC110
             await asyncio.sleep(0.2)
         if server.started:
             print(banner(settings, parts), flush=True)

@@ -43,14 +43,23 @@ def temporary_postgres() -> Iterator[str]:
         shutil.chown(root, "postgres", "postgres")
     port = free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "check": True}
-    subprocess.run(_as_server_user([initdb, "-D", str(data), "-A", "trust", "-U", "postgres"]),
-                   **quiet)  # type: ignore[call-overload]
+    subprocess.run(
+        _as_server_user([initdb, "-D", str(data), "-A", "trust", "-U", "postgres"]), **quiet
+    )  # type: ignore[call-overload]
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-o", options, "-w", "start",
-                                    "-l", str(root / "log")]), **quiet)  # type: ignore[call-overload]
+    subprocess.run(
+        _as_server_user(
+            [pg_ctl, "-D", str(data), "-o", options, "-w", "start", "-l", str(root / "log")]
+        ),
+        **quiet,
+    )  # type: ignore[call-overload]
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
+        subprocess.run(
+            _as_server_user([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
         shutil.rmtree(root, ignore_errors=True)

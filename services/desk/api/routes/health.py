@@ -53,6 +53,7 @@ async def readyz(desk: DeskDep) -> JSONResponse:
         "models": {
             "status": "degraded" if models_down else "ok",
             "deployments": models,
+            "can_answer": desk.gateway.group_readiness(deployments),
         },
     }
     if not (vector_ok and records_ok):

@@ -1,0 +1,65 @@
+"""`knowledge.embedder.Embedder` backed by the Router's `embed` group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import openai
+from litellm import Router
+
+from gateway.config import Deployment
+from gateway.errors import GatewayConfigError, GatewayError, ModelGroupUnavailable
+from gateway.schema import EMBED_GROUP
+from knowledge.embedder import Vectors
+
+
+class RouterEmbedder:
+    def __init__(self, router: Router, deployment: Deployment) -> None:
+        self._router = router
+        self._name = deployment.model
+        self._dimension = deployment.dimension
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            raise GatewayConfigError(
+                f"the width of {self._name}'s vectors is unknown: set model_info.dimension for "
+                "the embed group in models.yaml, or `await embedder.probe()` once at start-up"
+            )
+        return self._dimension
+
+    async def probe(self) -> int:
+        """Learn the vector width from one call, for models LiteLLM's map does not list."""
+        await self.embed(["dimension probe"])
+        return self.dimension
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dimension or 0), dtype=np.float32)
+        try:
+            response = await self._router.aembedding(model=EMBED_GROUP, input=list(texts))
+        except (openai.APIError, ValueError) as exc:
+            raise ModelGroupUnavailable(EMBED_GROUP, (EMBED_GROUP,), str(exc)) from exc
+
+        rows = sorted(response.data, key=lambda row: _field(row, "index"))
+        vectors = np.asarray([_field(row, "embedding") for row in rows], dtype=np.float32)
+        expected = (len(texts), self._dimension or vectors.shape[-1])
+        if vectors.shape != expected:
+            raise GatewayError(
+                f"{self._name} returned vectors of shape {vectors.shape}, not {expected}"
+            )
+        self._dimension = expected[1]
+        # Hosted models mostly return unit vectors already; normalising here makes it a
+        # guarantee, since the vector store scores with a plain dot product.
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, np.finfo(np.float32).tiny)
+
+
+def _field(row: Any, key: str) -> Any:
+    return row[key] if isinstance(row, dict) else getattr(row, key)

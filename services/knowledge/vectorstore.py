@@ -1,0 +1,274 @@
+"""The knowledge base's vector store: Qdrant, embedded on disk or a server, one tenant at a time.
+
+Embedded (qdrant-client local mode) under `settings.qdrant_path` unless `QDRANT_URL` is set.
+Every read that returns content is filtered by tenant inside this class; callers cannot pass
+their own filter, so one tenant's articles can never be returned to another's customers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from qdrant_client import AsyncQdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from knowledge.chunks import Chunk, Hit
+from knowledge.embedder import Vectors
+from supportdesk.config import Settings
+
+# Scroll page size: large enough to read a few thousand chunks in a handful of requests.
+_PAGE = 1_000
+_META_NAMESPACE = uuid.UUID("0b4b7a8e-5d54-4b8e-8f0c-7f3e2b1c9d60")
+
+
+class VectorStoreError(Exception):
+    """The vector store cannot be used; the message says what to do about it."""
+
+
+class VectorStoreLocked(VectorStoreError):
+    """Another process holds the embedded store (local mode allows one process per folder)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"The embedded vector store at {path} is in use by another process, most likely a "
+            "running desk (`supportdesk serve` or `supportdesk demo`). Stop it and try again, "
+            "or run a Qdrant server and set QDRANT_URL so that the desk and the ingest job can "
+            "share it."
+        )
+
+
+class VectorStoreUnavailable(VectorStoreError):
+    """The Qdrant server did not answer, or refused the request."""
+
+
+def collection_name(base: str, embedder_name: str, dimension: int) -> str:
+    """One collection per embedding model, so changing the model never mixes vector spaces."""
+    model = re.sub(r"[^a-z0-9]+", "-", embedder_name.lower()).strip("-")
+    return f"{base}-{model}-{dimension}"
+
+
+async def open_vector_store(settings: Settings, embedder_name: str, dimension: int) -> VectorStore:
+    """Open the store the settings point at, with its collections created: ready to use.
+
+    Raises `VectorStoreLocked` when another process holds the embedded store, and
+    `VectorStoreUnavailable` when the server cannot be reached or refuses the API key.
+    """
+    name = collection_name(settings.qdrant_collection, embedder_name, dimension)
+    if settings.qdrant_url is not None:
+        api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        client = AsyncQdrantClient(url=settings.qdrant_url, api_key=api_key)
+    else:
+        # Local mode reads the whole store into memory here, on the calling thread: its SQLite
+        # connections may only be used from the thread that opened them.
+        try:
+            client = AsyncQdrantClient(path=str(settings.qdrant_path))
+        except RuntimeError as exc:
+            if "already accessed by another instance" in str(exc):
+                raise VectorStoreLocked(settings.qdrant_path) from exc
+            raise
+    store = VectorStore(client, name, dimension)
+    try:
+        await store.ensure_collection()
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+def _tenant_filter(tenant: str, *conditions: models.Condition) -> models.Filter:
+    if not tenant:
+        raise ValueError("a tenant is required: every read of the store is scoped to one tenant")
+    tenant_match = models.FieldCondition(key="tenant", match=models.MatchValue(value=tenant))
+    return models.Filter(must=[tenant_match, *conditions])
+
+
+def _doc_ids_match(doc_ids: Iterable[str]) -> models.FieldCondition:
+    return models.FieldCondition(key="doc_id", match=models.MatchAny(any=list(doc_ids)))
+
+
+class VectorStore:
+    """Chunks of every tenant in one collection, and each tenant's KB version beside it.
+
+    In local mode qdrant-client runs in-process and its `async` methods do their (small)
+    work on the calling thread; with a server every call is a network request.
+    """
+
+    def __init__(self, client: AsyncQdrantClient, name: str, dimension: int) -> None:
+        self._client = client
+        self.name = name
+        self.dimension = dimension
+        self._meta = f"{name}-meta"
+
+    async def ensure_collection(self) -> None:
+        """Create the chunk and KB-version collections if they do not exist yet."""
+        try:
+            if not await self._client.collection_exists(self.name):
+                await self._create(self.name, self.dimension)
+                # Local mode ignores keyword indexes (and warns that it does); a server uses
+                # them to keep tenant- and document-filtered queries fast.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Payload indexes have no effect")
+                    for field in ("tenant", "doc_id"):
+                        await self._client.create_payload_index(
+                            self.name, field, field_schema=models.PayloadSchemaType.KEYWORD
+                        )
+            if not await self._client.collection_exists(self._meta):
+                await self._create(self._meta, 1)
+        except ResponseHandlingException as exc:
+            raise VectorStoreUnavailable(
+                f"cannot reach Qdrant ({exc.source}): is QDRANT_URL right and the server up?"
+            ) from exc
+        except UnexpectedResponse as exc:
+            if exc.status_code in (401, 403):
+                raise VectorStoreUnavailable(
+                    f"Qdrant refused the request ({exc.status_code}): check QDRANT_API_KEY"
+                ) from exc
+            raise
+
+    async def _create(self, name: str, size: int) -> None:
+        try:
+            await self._client.create_collection(
+                name, vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE)
+            )
+        except UnexpectedResponse as exc:
+            # Another process (the desk, a second ingest) created it between our check and now.
+            if exc.status_code != 409:
+                raise
+
+    async def upsert(self, chunks: Sequence[Chunk], vectors: Vectors) -> None:
+        """Write chunks with their vectors (row i belongs to chunk i), replacing same-id points."""
+        if vectors.shape != (len(chunks), self.dimension):
+            raise ValueError(
+                f"expected vectors of shape ({len(chunks)}, {self.dimension}), got {vectors.shape}"
+            )
+        if not chunks:
+            return
+        points = [
+            models.PointStruct(id=chunk.point_id, vector=row.tolist(), payload=chunk.model_dump())
+            for chunk, row in zip(chunks, vectors, strict=True)
+        ]
+        await self._client.upsert(self.name, points=points)
+
+    async def delete_documents(self, tenant: str, doc_ids: Iterable[str]) -> int:
+        """Delete every chunk of these documents; returns how many chunks were deleted."""
+        doc_ids = list(doc_ids)
+        if not doc_ids:
+            return 0
+        return await self._delete_matching(_tenant_filter(tenant, _doc_ids_match(doc_ids)))
+
+    async def delete_outdated_chunks(self, tenant: str, doc_id: str, content_hash: str) -> int:
+        """Delete a document's chunks written for any other version of its content.
+
+        Called after the new chunks are upserted, so the document is never missing; returns
+        how many chunks were deleted.
+        """
+        outdated = _tenant_filter(tenant, _doc_ids_match([doc_id]))
+        outdated.must_not = [
+            models.FieldCondition(key="content_hash", match=models.MatchValue(value=content_hash))
+        ]
+        return await self._delete_matching(outdated)
+
+    async def _delete_matching(self, selector: models.Filter) -> int:
+        # Collect ids first and delete by id: the count is exact and nothing written after
+        # the scroll (by a concurrent writer) is deleted by mistake.
+        ids = [record.id async for record in self._scroll(selector, payload=False)]
+        if ids:
+            await self._client.delete(self.name, points_selector=models.PointIdsList(points=ids))
+        return len(ids)
+
+    async def document_hashes(self, tenant: str) -> dict[str, tuple[str, str]]:
+        """Every stored document of the tenant: doc_id -> (content_hash, source).
+
+        A document whose chunks disagree (an update interrupted between writing the new chunks
+        and deleting the old ones) is reported with an empty hash, so the next sync rewrites it.
+        """
+        found: dict[str, tuple[str, str]] = {}
+        fields = ["doc_id", "content_hash", "source"]
+        async for record in self._scroll(_tenant_filter(tenant), payload=fields):
+            payload = record.payload or {}
+            doc_id, stored = payload["doc_id"], (payload["content_hash"], payload["source"])
+            if found.setdefault(doc_id, stored) != stored:
+                found[doc_id] = ("", stored[1])
+        return found
+
+    async def _scroll(
+        self, selector: models.Filter, payload: bool | list[str]
+    ) -> AsyncIterator[models.Record]:
+        offset: models.ExtendedPointId | None = None
+        while True:
+            records, offset = await self._client.scroll(
+                self.name,
+                scroll_filter=selector,
+                limit=_PAGE,
+                offset=offset,
+                with_payload=payload,
+                with_vectors=False,
+            )
+            for record in records:
+                yield record
+            if offset is None:
+                return
+
+    async def search(
+        self,
+        tenant: str,
+        vector: Sequence[float] | np.ndarray,
+        limit: int,
+        score_threshold: float | None = None,
+    ) -> list[Hit]:
+        """The tenant's chunks nearest to `vector`, best first; never another tenant's."""
+        response = await self._client.query_points(
+            self.name,
+            query=np.asarray(vector, dtype=np.float32).tolist(),
+            query_filter=_tenant_filter(tenant),
+            limit=limit,
+            score_threshold=score_threshold,
+            with_payload=True,
+        )
+        return [
+            Hit(chunk=Chunk.model_validate(point.payload), score=point.score)
+            for point in response.points
+        ]
+
+    async def count(self, tenant: str) -> int:
+        """How many chunks the tenant has."""
+        result = await self._client.count(self.name, count_filter=_tenant_filter(tenant))
+        return result.count
+
+    async def kb_version(self, tenant: str) -> str | None:
+        """The tenant's KB version, or None before its first ingest."""
+        records = await self._client.retrieve(self._meta, ids=[_meta_id(tenant)])
+        if not records or records[0].payload is None:
+            return None
+        version: str = records[0].payload["kb_version"]
+        return version
+
+    async def set_kb_version(self, tenant: str, version: str) -> None:
+        point = models.PointStruct(
+            id=_meta_id(tenant), vector=[1.0], payload={"tenant": tenant, "kb_version": version}
+        )
+        await self._client.upsert(self._meta, points=[point])
+
+    async def ping(self) -> bool:
+        """Whether the store answers (for readiness probes); never raises."""
+        try:
+            await self._client.collection_exists(self.name)
+        except Exception:  # whatever the cause, a store that cannot answer is not ready
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Release the client (and, in local mode, the lock on the storage folder)."""
+        await self._client.close()
+
+
+def _meta_id(tenant: str) -> str:
+    if not tenant:
+        raise ValueError("a tenant is required")
+    return str(uuid.uuid5(_META_NAMESPACE, json.dumps(["kb_version", tenant])))

@@ -1,0 +1,3 @@
+from modelserver.server import main
+
+main()
