@@ -169,3 +169,14 @@ async def test_streaming_yields_the_same_answer_word_by_word(gateway: Gateway) -
 
     assert "".join(pieces) == compose_answer(METADATA["question"], SOURCES)  # type: ignore[arg-type]
     assert len([p for p in pieces if p]) > 5
+
+
+def test_vouched_sources_are_quoted_from_the_top_when_words_do_not_match() -> None:
+    paraphrase = "my plastic hasn't come yet"
+    assert compose_answer(paraphrase, SOURCES) == NOT_FOUND
+    vouched = compose_answer(paraphrase, SOURCES, vouched=True)
+    assert vouched != NOT_FOUND and "[1]" in vouched
+    assert vouched.startswith(split_sentences(SOURCES[0].text)[0].rstrip(".!?"))
+    # A real match still wins over the lead.
+    matched = "How do I freeze my card?"
+    assert compose_answer(matched, SOURCES, vouched=True) == compose_answer(matched, SOURCES)

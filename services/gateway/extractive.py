@@ -19,7 +19,11 @@ misparsed.
 
 The reply is 1 to 4 sentences, at most ~600 characters, copied verbatim from the sources,
 each followed by its citation: ``You can freeze your card in the app [1].`` If no sentence
-covers more than half of the question the reply is `NOT_FOUND`, with no citation. Same input,
+covers more than half of the question the reply is `NOT_FOUND`, with no citation, unless
+the caller vouches for its sources (``"sources_vouched": true`` in the metadata: the desk
+does, because retrieval already judged source 1 relevant by meaning). Words alone miss
+paraphrases ("hasn't come" for "hasn't arrived"), so a vouched request gets the opening
+sentences of source 1 instead: help-centre sections open with their answer. Same input,
 same output.
 
 Scoring: each sentence scores the share of the question's IDF weight it covers (IDF over
@@ -39,6 +43,7 @@ from dataclasses import dataclass
 NOT_FOUND = "I couldn't find this in the help centre."
 
 MAX_SENTENCES = 4
+LEAD_SENTENCES = 2
 MAX_CHARS = 600
 MIN_WORDS = 4
 # A sentence must cover more than half of the question's IDF weight to be quoted at all
@@ -86,16 +91,22 @@ class _Sentence:
     terms: frozenset[str]
 
 
-def compose_answer(question: str, sources: Sequence[Source]) -> str:
-    """Quote the sentences of `sources` that best answer `question`, each with its `[n]`."""
+def compose_answer(question: str, sources: Sequence[Source], *, vouched: bool = False) -> str:
+    """Quote the sentences of `sources` that best answer `question`, each with its `[n]`.
+
+    `vouched` says the caller already judged `sources[0]` relevant, so when no sentence
+    matches by words the answer is that source's opening sentences rather than NOT_FOUND.
+    """
     sentences = [
         _Sentence(source.n, rank, position, text, terms(text))
         for rank, source in enumerate(sources)
         for position, text in enumerate(split_sentences(source.text))
     ]
     asked = terms(question)
-    if not sentences or not asked:
+    if not sentences:
         return NOT_FOUND
+    if not asked:
+        return _lead(sentences) if vouched else NOT_FOUND
 
     idf = _idf(sentences, asked)
     weight = sum(idf.values())
@@ -106,7 +117,7 @@ def compose_answer(question: str, sources: Sequence[Source]) -> str:
             bonus = RANK_BONUS * (1 - sentence.rank / len(sources))
             scored.append((coverage + bonus, sentence))
     if not scored:
-        return NOT_FOUND
+        return _lead(sentences) if vouched else NOT_FOUND
 
     scored.sort(key=lambda item: (-item[0], item[1].rank, item[1].position))
     chosen = _choose(scored)
@@ -217,6 +228,18 @@ def _continuation(
             if fits and not any(_similar(sentence, c) for c in chosen):
                 return [sentence]
     return []
+
+
+def _lead(sentences: Sequence[_Sentence]) -> str:
+    """The opening sentences of the best-ranked source that has any, within the length cap."""
+    first = min(s.rank for s in sentences)
+    opening = sorted((s for s in sentences if s.rank == first), key=lambda s: s.position)
+    chosen = [opening[0]]
+    for sentence in opening[1:LEAD_SENTENCES]:
+        if sum(len(_cite(s)) + 1 for s in [*chosen, sentence]) > MAX_CHARS:
+            break
+        chosen.append(sentence)
+    return _render(chosen)
 
 
 def _similar(a: _Sentence, b: _Sentence) -> bool:

@@ -91,7 +91,7 @@ def answer_request(messages: list[Any], litellm_params: Mapping[str, Any] | None
     question = metadata.get("question")
     if not isinstance(question, str) or not question.strip():
         question = prompt.question or _last_user_text(messages)
-    return compose_answer(question, sources)
+    return compose_answer(question, sources, vouched=metadata.get("sources_vouched") is True)
 
 
 def _metadata_sources(raw: Any) -> list[Source]:

@@ -97,7 +97,13 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
         messages = prompts.answer_messages(
             question, sources, earlier_turns(state["messages"], HISTORY_TURNS)
         )
-        metadata = {"question": question, "sources": [dict(s) for s in sources]}
+        # Retrieval judged these sources relevant, so the extractive tier may quote source 1
+        # even when the question shares few words with it.
+        metadata = {
+            "question": question,
+            "sources": [dict(s) for s in sources],
+            "sources_vouched": True,
+        }
         completion = await services.gateway.complete(
             "answer", messages, max_tokens=settings.answer_max_tokens, metadata=metadata
         )

@@ -14,13 +14,13 @@ from contextlib import AsyncExitStack
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from langgraph.graph.state import CompiledStateGraph  # noqa: E402
+from langgraph.graph.state import CompiledStateGraph
 
-from desk.agents.graph import build_graph  # noqa: E402
-from desk.agents.services import AgentServices  # noqa: E402
-from desk.agents.state import DeskContext, DeskState, InputState  # noqa: E402
-from desk.bootstrap import open_services  # noqa: E402
-from supportdesk.config import get_settings  # noqa: E402
+from desk.agents.graph import build_graph
+from desk.agents.services import AgentServices
+from desk.agents.state import DeskContext, DeskState, InputState
+from desk.bootstrap import open_services
+from supportdesk.config import get_settings
 
 _services: AgentServices | None = None
 _lock = asyncio.Lock()
