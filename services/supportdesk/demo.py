@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import signal
 
 import uvicorn
 
@@ -19,7 +21,8 @@ EXAMPLE_QUESTION = "My card still hasn't arrived, what should I do?"
 
 def banner(settings: Settings, parts: list[str]) -> str:
     base = f"http://{settings.host}:{settings.port}"
-    body = '{"content": "' + EXAMPLE_QUESTION + '"}'
+    # JSON's \u0027 keeps the apostrophe from closing the shell's single quotes.
+    body = json.dumps({"content": EXAMPLE_QUESTION}).replace("'", "\\u0027")
     return "\n".join(
         [
             "",
@@ -57,6 +60,10 @@ async def run_demo(settings: Settings, skip_ingest: bool = False) -> int:
                 create_app(settings), host=settings.host, port=settings.port, log_level="warning"
             )
         )
+        # uvicorn turns SIGINT/SIGTERM into a graceful stop, then re-raises the signal once
+        # it is done. Ignoring that echo lets this function stop the model server it started.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
         serving = asyncio.create_task(server.serve())
         # uvicorn offers a flag, not an event, for "listening"; poll it briefly.
         while not server.started and not serving.done():  # noqa: ASYNC110
