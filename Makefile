@@ -30,7 +30,7 @@ demo: $(STAMP) ## ingest the help centre, start the local model server and the A
 	$(BIN)/supportdesk demo
 
 .PHONY: test
-test: $(STAMP) ## run the whole test suite (unit and integration)
+test: lint ## lint, then the whole test suite (unit and integration)
 	$(BIN)/pytest
 
 .PHONY: test-unit
@@ -39,8 +39,8 @@ test-unit: $(STAMP) ## run the tests that need no model server
 
 .PHONY: lint
 lint: $(STAMP) ## ruff and mypy
-	$(BIN)/ruff check services infra tests
-	$(BIN)/ruff format --check services infra tests
+	$(BIN)/ruff check services infra tests tools
+	$(BIN)/ruff format --check services infra tests tools
 	$(BIN)/mypy
 
 .PHONY: ingest

@@ -1,0 +1,126 @@
+"""Scripted stand-ins for the agents' adapters: each test says what a model or the store says."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from desk.agents.services import AgentServices
+from desk.records import Records
+from supportdesk.config import Settings
+
+
+@dataclass
+class Completion:
+    text: str
+    model_group: str
+    deployment: str = "fake"
+    tier: str = "self-hosted"
+    model: str = "fake-model"
+
+
+@dataclass
+class ScriptedGateway:
+    answers: dict[str, str]
+    calls: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
+
+    async def complete(
+        self, group: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> Completion:
+        self.calls.append((group, kwargs.get("metadata")))
+        if group not in self.answers:
+            raise RuntimeError(f"{group} is down")
+        return Completion(self.answers[group], group)
+
+
+class OneHotEmbedder:
+    name = "fake"
+    dimension = 4
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.tile(np.array([1, 0, 0, 0], dtype=np.float32), (len(texts), 1))
+
+
+@dataclass
+class Chunk:
+    doc_id: str
+    title: str
+    section: str
+    anchor: str
+    text: str
+    intents: list[str]
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+
+
+@dataclass
+class ScriptedStore:
+    hits: list[Hit]
+    tenants: list[str] = field(default_factory=list)
+
+    async def search(self, tenant: str, vector: Any, limit: int, **kwargs: Any) -> list[Hit]:
+        self.tenants.append(tenant)
+        return self.hits[:limit]
+
+
+@dataclass
+class Decision:
+    route: str
+    intent: str | None
+    confidence: float = 0.9
+    method: str = "semantic"
+
+
+@dataclass
+class ScriptedRouter:
+    routes: dict[str, Decision]
+
+    async def classify(self, text: str) -> Decision:
+        return self.routes.get(text, Decision("knowledge", "card_arrival"))
+
+
+DELIVERY = Hit(
+    Chunk(
+        "card-delivery",
+        "Card delivery",
+        "My card hasn't arrived",
+        "card-hasnt-arrived",
+        "Cards arrive within 5 working days. If not, order a replacement.",
+        ["card_arrival"],
+    ),
+    0.71,
+)
+FEES = Hit(
+    Chunk(
+        "fees",
+        "Fees",
+        "Card fees",
+        "card-fees",
+        "A replacement card costs 5 EUR.",
+        ["card_payment_fee_charged"],
+    ),
+    0.74,
+)
+
+
+def scripted_services(
+    gateway: ScriptedGateway,
+    store: ScriptedStore,
+    records: Records,
+    routes: dict[str, Decision] | None = None,
+) -> AgentServices:
+    return AgentServices(
+        settings=Settings(_env_file=None),  # type: ignore[call-arg]
+        gateway=gateway,  # type: ignore[arg-type]
+        embedder=OneHotEmbedder(),
+        store=store,  # type: ignore[arg-type]
+        router=ScriptedRouter(routes or {}),  # type: ignore[arg-type]
+        records=records,
+    )
