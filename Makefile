@@ -57,7 +57,7 @@ modelserver: $(STAMP) ## run only the local model server
 
 .PHONY: studio
 studio: $(STAMP) ## open the graph in LangGraph Studio (langgraph dev)
-	$(BIN)/langgraph dev --no-browser
+	$(BIN)/langgraph dev --no-browser --allow-blocking
 
 .PHONY: clean
 clean: ## remove embedded data (vector store, conversations, caches)

@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -196,3 +197,52 @@ async def test_openapi_documents_the_endpoints(client: httpx.AsyncClient) -> Non
     spec = json.loads((await client.get("/openapi.json")).text)
     assert "/v1/conversations/{conversation_id}/messages" in spec["paths"]
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_turns_never_block_the_event_loop(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Model inference, embeddings and storage all stay off the loop.
+
+    blockbuster is the detector LangGraph's dev server runs. Start-up is exempt, and so is
+    each code path's first run (LiteLLM imports modules lazily on first use); steady-state
+    turns are not. A blocking call inside a provider would be swallowed by fallback, so
+    the test records every detection rather than trusting status codes.
+    """
+    import blockbuster.blockbuster as detector_module
+
+    detected: list[str] = []
+    original = detector_module.BlockingError.__init__
+
+    def record(self: Exception, func: str) -> None:
+        detected.append(func)
+        original(self, func)
+
+    monkeypatch.setattr(detector_module.BlockingError, "__init__", record)
+
+    async def converse() -> list[tuple[str, dict[str, Any]]]:
+        cid = await start(client)
+        url = f"/v1/conversations/{cid}/messages"
+        for text in (QUESTION, "hello", "I want to speak to a person"):
+            assert (await client.post(url, json={"content": text})).status_code == 200
+        streamed = await client.post(
+            url,
+            json={"content": "How do I freeze my card?"},
+            headers={"Accept": "text/event-stream"},
+        )
+        assert (await client.get(f"/v1/conversations/{cid}")).status_code == 200
+        assert streamed.status_code == 200, streamed.text
+        return parse_sse(streamed.text)
+
+    await converse()
+    detector = detector_module.BlockBuster()
+    # Log lines to the terminal are written synchronously, as in every Python server.
+    for write in ("io.TextIOWrapper.write", "io.BufferedWriter.write"):
+        detector.functions[write].can_block_in("logging/__init__.py", {"emit", "flush"})
+    detector.activate()
+    try:
+        events = await converse()
+    finally:
+        detector.deactivate()
+    assert detected == []
+    assert events[-1][0] == "done"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import pytest
 from gateway import Gateway, ModelGroupUnavailable, UnknownModelGroup, build_gateway
 from modelserver import MODEL_ALIAS, build_command
 from supportdesk.config import Settings
+from tests.support.ports import free_port
 
 SOURCES = [
     {
@@ -132,21 +132,13 @@ async def gateway(fake: FakeOpenAI) -> AsyncIterator[Gateway]:
     await gw.aclose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(params=["fake", pytest.param("llama.cpp", marks=pytest.mark.integration)])
 async def local_model(request: pytest.FixtureRequest, fake: FakeOpenAI) -> AsyncIterator[str]:
     """The URL of an OpenAI-compatible server: the fake, or the real llama.cpp server."""
     if request.param == "fake":
         yield fake.url
         return
-    if "integration" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("starts llama.cpp; run with -m integration")
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     process = await asyncio.create_subprocess_exec(*build_command(Settings(local_llm_url=url)))
     try:
         async with httpx.AsyncClient() as client:
@@ -249,7 +241,7 @@ async def test_unknown_group_is_a_caller_bug(gateway: Gateway) -> None:
 
 
 async def test_health_marks_a_dead_self_hosted_deployment_down() -> None:
-    gw = build_gateway(Settings(local_llm_url=f"http://127.0.0.1:{_free_port()}/v1"))
+    gw = build_gateway(Settings(local_llm_url=f"http://127.0.0.1:{free_port()}/v1"))
     try:
         health = await gw.health()
     finally:

@@ -7,6 +7,7 @@ their own filter, so one tenant's articles can never be returned to another's cu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -64,10 +65,15 @@ async def open_vector_store(settings: Settings, embedder_name: str, dimension: i
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         client = AsyncQdrantClient(url=settings.qdrant_url, api_key=api_key)
     else:
-        # Local mode reads the whole store into memory here, on the calling thread: its SQLite
-        # connections may only be used from the thread that opened them.
+        # Local mode reads the whole store into memory when it opens, so it opens on a worker
+        # thread and the event loop stays free. Its SQLite connection is then used from the
+        # loop's thread, one call at a time, which is why the same-thread check is lifted.
         try:
-            client = AsyncQdrantClient(path=str(settings.qdrant_path))
+            client = await asyncio.to_thread(
+                AsyncQdrantClient,
+                path=str(settings.qdrant_path),
+                force_disable_check_same_thread=True,
+            )
         except RuntimeError as exc:
             if "already accessed by another instance" in str(exc):
                 raise VectorStoreLocked(settings.qdrant_path) from exc

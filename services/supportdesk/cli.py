@@ -98,8 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for noisy in ("httpx", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+    for noisy in ("httpx", "LiteLLM", "LiteLLM Proxy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The Router logs each fallback at ERROR with a debug dump; the gateway already logs
+    # every fallback once, as a warning, with the chain it took.
+    logging.getLogger("LiteLLM Router").setLevel(logging.CRITICAL)
     handler = args.handler
     code: int = handler(args, get_settings())
     return code

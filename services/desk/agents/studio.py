@@ -2,7 +2,10 @@
 
 The platform brings its own checkpointer, so the graph is compiled without one. The
 adapters are opened once per process, on the first request, and live as long as it does.
-Stop `supportdesk serve` first: embedded Qdrant allows one process at a time.
+Stop `supportdesk serve` first: embedded Qdrant allows one process at a time. Opening the
+adapters reads files, which the dev server's blocking-call detector would refuse inside a
+run, hence `make studio` passes `--allow-blocking`; turns themselves never block the loop
+(tests/test_api.py::test_turns_never_block_the_event_loop).
 """
 
 from __future__ import annotations
