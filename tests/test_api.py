@@ -155,6 +155,10 @@ async def test_bad_input_gets_a_readable_4xx(client: httpx.AsyncClient) -> None:
     assert long.status_code == 422
     assert "limit is 2000" in long.json()["error"]["message"]
 
+    not_an_object = await client.post(url, json=["hi"])
+    assert not_an_object.status_code == 422
+    assert "JSON object" in not_an_object.json()["error"]["message"]
+
     missing = await client.post(url, json={"text": "hi"})
     assert missing.status_code == 422
     assert "content" in missing.json()["error"]["message"]

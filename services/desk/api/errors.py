@@ -32,7 +32,9 @@ def describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[st
             reason = error.get("ctx", {}).get("error", "it could not be parsed")
             sentences.append(f"The request body is not valid JSON: {reason}.")
         elif error.get("type") == "missing" and not location:
-            sentences.append("The request needs a JSON body.")
+            sentences.append('The request needs a JSON body such as {"content": "..."}.')
+        elif error.get("type") in ("model_attributes_type", "dict_type") and not location:
+            sentences.append('The body must be a JSON object such as {"content": "..."}.')
         else:
             where = f"'{location}'" if location else "The body"
             sentences.append(f"{where}: {error.get('msg', 'is invalid')}.")
