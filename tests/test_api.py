@@ -250,3 +250,35 @@ async def test_turns_never_block_the_event_loop(
         detector.deactivate()
     assert detected == []
     assert events[-1][0] == "done"
+
+
+async def test_turns_report_usage_and_a_tenant_over_budget_gets_a_429(
+    client: httpx.AsyncClient,
+) -> None:
+    from dataclasses import replace
+
+    from accounting import Budget, BudgetPolicy
+
+    cid = await start(client)
+    reply = await client.post(f"/v1/conversations/{cid}/messages", json={"content": QUESTION})
+    usage = reply.json()["metadata"]["usage"]
+    groups = [call["group"] for call in usage["calls"]]
+    assert "answer-extractive" in groups  # the local model is down: extractive answered
+    assert usage["cost_usd"] == 0.0  # nothing in the embedded default has a price
+
+    report = (await client.get("/v1/usage")).json()
+    assert report["tenant"] == "harbor" and report["budget"]["state"] == "ok"
+    by_deployment = {m["deployment"]: m for m in report["models"]}
+    assert by_deployment["answer-extractive"]["calls"] >= 1
+    assert report["total"]["calls"] == sum(m["calls"] for m in report["models"])
+
+    app = client._transport.app  # type: ignore[attr-defined]
+    desk = app.state.desk
+    app.state.desk = replace(desk, budgets=BudgetPolicy(Budget(), {"harbor": Budget(hard_usd=0)}))
+    try:
+        refused = await client.post(f"/v1/conversations/{cid}/messages", json={"content": "hi"})
+    finally:
+        app.state.desk = desk
+    assert refused.status_code == 429
+    assert "monthly model budget" in refused.json()["error"]["message"]
+    assert (await client.get(f"/v1/conversations/{cid}")).json()["turns"] == 1

@@ -26,7 +26,7 @@ def test_every_setting_is_documented_with_its_default() -> None:
     for name, field in Settings.model_fields.items():
         key = name.upper()
         assert key in example, f"{key} is missing from .env.example"
-        default = field.default
+        default = field.get_default(call_default_factory=True)
         if default is None:
             assert example[key] == "", f"{key} should be empty in .env.example"
         else:

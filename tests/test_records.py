@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,38 @@ async def test_tickets_belong_to_their_conversation_and_tenant(records: Records)
 
 async def test_ping(records: Records) -> None:
     assert await records.ping() is True
+
+
+async def test_usage_is_summed_per_model_and_per_period(records: Records) -> None:
+    from datetime import timedelta
+
+    from desk.records import UsageRecord
+    from desk.records.base import utcnow
+
+    tenant = f"t-{new_id()}"
+    cid = new_id()
+    await records.create_conversation(cid, tenant)
+    now = utcnow()
+
+    def call(model: str, cost: float, when: datetime, avoided: float = 0.0) -> UsageRecord:
+        return UsageRecord(
+            tenant, cid, "answer", f"{model}-id", model, 100, 20, cost, avoided, when
+        )
+
+    last_month = now - timedelta(days=40)
+    await records.record_usage(
+        [
+            call("gpt", 0.002, now),
+            call("gpt", 0.003, now),
+            call("smol", 0.0, now, avoided=0.004),
+            call("gpt", 1.0, last_month),
+        ]
+    )
+    since = now - timedelta(days=1)
+    lines = {line.model: line for line in await records.usage_by_model(tenant, since)}
+    assert lines["gpt"].calls == 2 and lines["gpt"].prompt_tokens == 200
+    assert lines["gpt"].cost_usd == pytest.approx(0.005)
+    assert lines["smol"].avoided_usd == pytest.approx(0.004)
+    assert await records.spend_since(tenant, since) == pytest.approx((0.005, 0.004))
+    assert await records.conversation_spend(cid, tenant) == pytest.approx(1.005)
+    assert await records.usage_by_model("another-tenant", since) == []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from langgraph.graph.state import CompiledStateGraph
 
+from accounting import Budget, BudgetPolicy, MeteredGateway, Pricing
 from desk.agents.graph import build_graph
 from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState, InputState
@@ -34,21 +35,31 @@ class Desk:
     router: SemanticRouter
     records: Records
     graph: CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]
+    budgets: BudgetPolicy
+
+
+def budget_policy(settings: Settings) -> BudgetPolicy:
+    return BudgetPolicy(
+        Budget(settings.budget_soft_usd, settings.budget_hard_usd),
+        {t: Budget(b.soft_usd, b.hard_usd) for t, b in settings.tenant_budgets.items()},
+    )
 
 
 async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServices:
     """Opens every adapter the agents use; `stack` closes them in reverse order."""
     gateway = build_gateway(settings)
     stack.push_async_callback(gateway.aclose)
+    # The agents see a metered gateway: every call is priced into the turn's meter.
+    metered = MeteredGateway(gateway, Pricing(gateway.config.deployments))
     embedder = gateway.embedder
     store = await open_vector_store(settings, embedder.name, embedder.dimension)
     stack.push_async_callback(store.close)
-    router = await build_router(settings, embedder, gateway)
+    router = await build_router(settings, embedder, metered)
     records = await open_records(settings)
     stack.push_async_callback(records.close)
     return AgentServices(
         settings=settings,
-        gateway=gateway,
+        gateway=metered,
         embedder=embedder,
         store=store,
         router=router,
@@ -60,6 +71,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
 async def start_desk(settings: Settings) -> AsyncIterator[Desk]:
     async with AsyncExitStack() as stack:
         services = await open_services(settings, stack)
+        gateway: Gateway = services.gateway.inner
         checkpointer = await stack.enter_async_context(open_checkpointer(settings))
         graph = build_graph(services, checkpointer)
         log.info(
@@ -69,5 +81,11 @@ async def start_desk(settings: Settings) -> AsyncIterator[Desk]:
             settings.tenant,
         )
         yield Desk(
-            settings, services.gateway, services.store, services.router, services.records, graph
+            settings,
+            gateway,
+            services.store,
+            services.router,
+            services.records,
+            graph,
+            budget_policy(settings),
         )

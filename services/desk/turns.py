@@ -10,14 +10,17 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 
+from accounting import BudgetExceeded, TurnMeter, start_turn_meter
 from desk.agents.state import DeskContext
 from desk.bootstrap import Desk
-from desk.records import Conversation
+from desk.records import Conversation, UsageRecord
+from desk.records.base import utcnow
 
 
 class TurnRejected(Exception):
@@ -74,6 +77,38 @@ class TurnGate:
         self.slots().release()
 
 
+def month_start() -> datetime:
+    return utcnow().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def check_budget(desk: Desk, tenant: str) -> None:
+    spent, _ = await desk.records.spend_since(tenant, month_start())
+    status = desk.budgets.assess(tenant, spent)
+    if status.state == "hard_limit":
+        raise TurnRejected(429, "budget_exhausted", str(BudgetExceeded(tenant, status)))
+
+
+async def record_usage(desk: Desk, conversation: Conversation, meter: TurnMeter) -> None:
+    now = utcnow()
+    await desk.records.record_usage(
+        [
+            UsageRecord(
+                tenant=conversation.tenant,
+                conversation_id=conversation.id,
+                model_group=call.group,
+                deployment=call.deployment,
+                model=call.model,
+                prompt_tokens=call.prompt_tokens,
+                completion_tokens=call.completion_tokens,
+                cost_usd=call.cost_usd,
+                avoided_usd=0.0,
+                created_at=now,
+            )
+            for call in meter.calls
+        ]
+    )
+
+
 def done_metadata(state: dict[str, Any]) -> dict[str, Any]:
     return {
         "route": state.get("route"),
@@ -100,8 +135,10 @@ async def run_turn(
             f"This conversation has reached its limit of "
             f"{settings.max_turns} messages; please start a new conversation.",
         )
+    await check_budget(desk, conversation.tenant)
     await gate.enter(conversation.id)
     started = time.perf_counter()
+    meter = start_turn_meter()
     try:
         config: RunnableConfig = {
             "configurable": {"thread_id": conversation.id},
@@ -122,11 +159,18 @@ async def run_turn(
                 elif part["type"] == "values":
                     final = dict(part["data"])
         turns = await desk.records.count_turn(conversation.id)
+        await record_usage(desk, conversation, meter)
         metadata = done_metadata(final)
         metadata.update(
             conversation_id=conversation.id,
             turn=turns,
             latency_ms=round((time.perf_counter() - started) * 1000),
+            usage={
+                **meter.summary(),
+                "conversation_cost_usd": round(
+                    await desk.records.conversation_spend(conversation.id, conversation.tenant), 8
+                ),
+            },
         )
         yield TurnEvent("done", metadata)
     finally:

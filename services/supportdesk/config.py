@@ -11,8 +11,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TenantBudget(BaseModel):
+    soft_usd: float | None = None
+    hard_usd: float | None = None
 
 
 class Settings(BaseSettings):
@@ -53,6 +58,13 @@ class Settings(BaseSettings):
     turn_timeout_s: float = Field(60.0, gt=0)
     max_graph_steps: int = Field(12, ge=4)
     max_concurrent_turns: int = Field(16, ge=1)
+
+    # Cost accounting: monthly model budgets in USD; empty means no limit.
+    budget_soft_usd: float | None = Field(None, description="Over this: warnings in logs.")
+    budget_hard_usd: float | None = Field(None, description="Over this: turns get a 429.")
+    tenant_budgets: dict[str, TenantBudget] = Field(
+        default_factory=dict, description='Per-tenant overrides, JSON: {"acme": {"hard_usd": 50}}'
+    )
 
     # Triage and retrieval.
     router_threshold: float = Field(0.62, description="Below this similarity triage asks a model.")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from accounting import MeteredGateway
     from desk.records import Records
     from desk.triage import SemanticRouter
-    from gateway import Gateway
     from knowledge.embedder import Embedder
     from knowledge.vectorstore import VectorStore
     from supportdesk.config import Settings
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class AgentServices:
     settings: Settings
-    gateway: Gateway
+    gateway: MeteredGateway
     embedder: Embedder
     store: VectorStore
     router: SemanticRouter

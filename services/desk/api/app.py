@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from desk.api.errors import install_error_handlers
 from desk.api.limits import BodySizeLimit
-from desk.api.routes import conversations, health
+from desk.api.routes import conversations, health, usage
 from desk.bootstrap import start_desk
 from desk.turns import TurnGate
 from supportdesk.config import Settings, get_settings
@@ -36,4 +36,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(conversations.router)
+    app.include_router(usage.router)
     return app

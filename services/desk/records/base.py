@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -42,6 +43,36 @@ class Ticket:
         )
 
 
+@dataclass(frozen=True)
+class UsageRecord:
+    """One model call (or one cache hit, with `avoided_usd`) as the ledger stores it."""
+
+    tenant: str
+    conversation_id: str
+    model_group: str
+    deployment: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    avoided_usd: float
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """Usage summed per model over a period."""
+
+    model_group: str
+    deployment: str
+    model: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    avoided_usd: float
+
+
 class Records(Protocol):
     backend: str
 
@@ -62,6 +93,16 @@ class Records(Protocol):
     ) -> Ticket: ...
 
     async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]: ...
+
+    async def record_usage(self, records: Sequence[UsageRecord]) -> None: ...
+
+    async def usage_by_model(self, tenant: str, since: datetime) -> list[UsageLine]: ...
+
+    async def spend_since(self, tenant: str, since: datetime) -> tuple[float, float]:
+        """(cost, avoided cost) in USD since `since`."""
+        ...
+
+    async def conversation_spend(self, conversation_id: str, tenant: str) -> float: ...
 
     async def ping(self) -> bool: ...
 

@@ -22,4 +22,19 @@ STATEMENTS = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS tickets_by_conversation ON tickets (conversation_id)",
+    """
+    CREATE TABLE IF NOT EXISTS usage (
+        tenant TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        model_group TEXT NOT NULL,
+        deployment TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL,
+        avoided_usd DOUBLE PRECISION NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS usage_by_tenant ON usage (tenant, created_at)",
 )

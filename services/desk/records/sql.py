@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from desk.records.base import Conversation, Ticket
+from desk.records.base import Conversation, Ticket, UsageLine, UsageRecord
 
 INSERT_CONVERSATION = (
     "INSERT INTO conversations (id, tenant, created_at, turns) VALUES (%s, %s, %s, 0)"
@@ -22,6 +22,39 @@ SELECT_TICKETS = (
     "SELECT id, reference, tenant, conversation_id, reason, summary, status, created_at"
     " FROM tickets WHERE conversation_id = %s AND tenant = %s ORDER BY created_at"
 )
+
+
+INSERT_USAGE = (
+    "INSERT INTO usage (tenant, conversation_id, model_group, deployment, model,"
+    " prompt_tokens, completion_tokens, cost_usd, avoided_usd, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+USAGE_BY_MODEL = (
+    "SELECT model_group, deployment, model, COUNT(*), SUM(prompt_tokens),"
+    " SUM(completion_tokens), SUM(cost_usd), SUM(avoided_usd) FROM usage"
+    " WHERE tenant = %s AND created_at >= %s"
+    " GROUP BY model_group, deployment, model ORDER BY SUM(cost_usd) DESC, deployment"
+)
+SPEND_SINCE = (
+    "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(avoided_usd), 0) FROM usage"
+    " WHERE tenant = %s AND created_at >= %s"
+)
+CONVERSATION_SPEND = (
+    "SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE conversation_id = %s AND tenant = %s"
+)
+
+
+def usage_from_row(row: tuple[Any, ...]) -> UsageLine:
+    return UsageLine(
+        model_group=row[0],
+        deployment=row[1],
+        model=row[2],
+        calls=int(row[3]),
+        prompt_tokens=int(row[4]),
+        completion_tokens=int(row[5]),
+        cost_usd=float(row[6]),
+        avoided_usd=float(row[7]),
+    )
 
 
 def conversation_from_row(row: tuple[Any, ...]) -> Conversation:
@@ -53,4 +86,19 @@ def ticket_params(ticket: Ticket) -> tuple[str, ...]:
         ticket.summary,
         ticket.status,
         ticket.created_at.isoformat(),
+    )
+
+
+def usage_params(record: UsageRecord) -> tuple[Any, ...]:
+    return (
+        record.tenant,
+        record.conversation_id,
+        record.model_group,
+        record.deployment,
+        record.model,
+        record.prompt_tokens,
+        record.completion_tokens,
+        record.cost_usd,
+        record.avoided_usd,
+        record.created_at.isoformat(),
     )

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 ConversationId = Annotated[str, Path(max_length=64, description="From POST /v1/conversations.")]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (404, 409, 413, 422, 503, 504)
+    code: {"model": ErrorOut} for code in (404, 409, 413, 422, 429, 503, 504)
 }
 
 

@@ -1,0 +1,153 @@
+"""Recording each model call of a turn, without the agents having to remember to.
+
+The turn's meter lives in a context variable set around the graph run; LangGraph runs
+nodes in tasks that copy the context, so every node sees the same meter object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from accounting.pricing import Pricing
+
+
+class CompletionLike(Protocol):
+    @property
+    def model_group(self) -> str: ...
+
+    @property
+    def deployment(self) -> str: ...
+
+    @property
+    def tier(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def prompt_tokens(self) -> int: ...
+
+    @property
+    def completion_tokens(self) -> int: ...
+
+
+class CompletingGateway(Protocol):
+    async def complete(self, group: str, messages: list[dict[str, str]], **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    group: str
+    deployment: str
+    tier: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+@dataclass
+class TurnMeter:
+    calls: list[ModelCall] = field(default_factory=list)
+    avoided_usd: float = 0.0  # what a cache hit saved, priced as the answer it replayed
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(c.prompt_tokens for c in self.calls)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(c.completion_tokens for c in self.calls)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(c.cost_usd for c in self.calls)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": round(self.cost_usd, 8),
+            "avoided_usd": round(self.avoided_usd, 8),
+            "calls": [asdict(c) for c in self.calls],
+        }
+
+
+_current: ContextVar[TurnMeter | None] = ContextVar("turn_meter", default=None)
+
+
+def start_turn_meter() -> TurnMeter:
+    """Meters the rest of the current task: a turn is one request, so one task.
+
+    Not reset afterwards on purpose: a streamed turn resumes in the response's task, and a
+    context variable cannot be reset from a context other than the one that set it.
+    """
+    meter = TurnMeter()
+    _current.set(meter)
+    return meter
+
+
+@contextmanager
+def metering() -> Iterator[TurnMeter]:
+    meter = TurnMeter()
+    token = _current.set(meter)
+    try:
+        yield meter
+    finally:
+        _current.reset(token)
+
+
+class MeteredGateway:
+    """The gateway as the agents see it: the same calls, each one priced and recorded."""
+
+    def __init__(self, gateway: Any, pricing: Pricing) -> None:
+        self._gateway = gateway
+        self._pricing = pricing
+
+    @property
+    def inner(self) -> Any:
+        """The unmetered gateway, for what is not a model call (health, embeddings)."""
+        return self._gateway
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gateway, name)
+
+    async def complete(
+        self,
+        group: str,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        max_tokens: int | None = None,
+        temperature: float = 0.2,
+        metadata: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        completion = await self._gateway.complete(
+            group,
+            messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            metadata=metadata,
+            **kwargs,
+        )
+        meter = _current.get()
+        if meter is not None:
+            meter.calls.append(self.price(completion))
+        return completion
+
+    def price(self, completion: CompletionLike) -> ModelCall:
+        return ModelCall(
+            group=completion.model_group,
+            deployment=completion.deployment,
+            tier=completion.tier,
+            model=completion.model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            cost_usd=self._pricing.cost(
+                completion.deployment, completion.prompt_tokens, completion.completion_tokens
+            ),
+        )
