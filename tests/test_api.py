@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from gateway import build_gateway
 from ingest.command import run as run_ingest
 from supportdesk.config import Settings
 from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer, temporary_redis
 from tests.support.sse import parse_sse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,12 +31,19 @@ QUESTION = "My card still hasn't arrived, what should I do?"
 
 
 @pytest.fixture(scope="module")
-async def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def redis_server() -> Iterator[RedisServer]:
+    with temporary_redis() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def settings(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Settings:
     data = tmp_path_factory.mktemp("desk-data")
     settings = Settings(
         data_dir=data,
         kb_path=REPO / "helpcentre",
         local_llm_url=f"http://127.0.0.1:{free_port()}/v1",
+        redis_url=redis_server.url,
         max_turns=4,
     )
     gateway = build_gateway(settings)
@@ -282,3 +290,37 @@ async def test_turns_report_usage_and_a_tenant_over_budget_gets_a_429(
     assert refused.status_code == 429
     assert "monthly model budget" in refused.json()["error"]["message"]
     assert (await client.get(f"/v1/conversations/{cid}")).json()["turns"] == 1
+
+
+async def test_a_general_question_is_answered_from_the_cache_the_second_time(
+    client: httpx.AsyncClient,
+) -> None:
+    question = "How long does standard card delivery take?"
+    first = await client.post(
+        f"/v1/conversations/{await start(client)}/messages", json={"content": question}
+    )
+    assert first.json()["metadata"]["answered_by"]["group"] != "cache"
+    second = await client.post(
+        f"/v1/conversations/{await start(client)}/messages",
+        json={"content": question},
+        headers={"Accept": "text/event-stream"},
+    )
+    events = parse_sse(second.text)
+    names = [name for name, _ in events]
+    assert "retrieval" not in names  # answered without retrieval or a model call
+    cache_event = dict(events)["cache"]
+    assert cache_event["status"] == "hit" and cache_event["exact"] is True
+    done = events[-1][1]
+    assert done["answered_by"]["group"] == "cache"
+    assert done["citations"] == first.json()["citations"]
+    streamed = "".join(data["text"] for name, data in events if name == "token")
+    assert streamed.strip() == first.json()["answer"]
+    assert done["usage"]["cache_hits"] == 1 and done["usage"]["calls"] == []
+
+
+async def test_a_question_about_my_card_is_never_cached(client: httpx.AsyncClient) -> None:
+    for _ in range(2):
+        reply = await client.post(
+            f"/v1/conversations/{await start(client)}/messages", json={"content": QUESTION}
+        )
+        assert reply.json()["metadata"]["answered_by"]["group"] != "cache"

@@ -174,3 +174,20 @@ def test_router_settings_litellm_rejects_name_the_file(tmp_path: Path) -> None:
         build_gateway(Settings(gateway_config=path))
 
     assert str(path) in str(raised.value)
+
+
+def test_models_yaml_is_a_litellm_proxy_model_list() -> None:
+    """The bundled file keeps LiteLLM's own format, so a LiteLLM Proxy can load it too."""
+    import inspect
+
+    import litellm
+    import yaml
+    from litellm.types.router import Deployment as LiteLLMDeployment
+
+    from supportdesk.config import Settings
+
+    raw = yaml.safe_load(Settings().resolved_gateway_config.read_text())
+    for entry in raw["model_list"]:
+        LiteLLMDeployment(**entry)
+    router_arguments = set(inspect.signature(litellm.Router.__init__).parameters)
+    assert set(raw["router_settings"]) <= router_arguments

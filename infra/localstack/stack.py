@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from localstack.process import ManagedProcess, answers
+from localstack.redis import RedisProcess, redis_answers
 from modelserver import build_command
 from supportdesk.config import Settings
 
@@ -26,12 +27,28 @@ def model_server(settings: Settings) -> ManagedProcess:
     )
 
 
+async def ensure_redis(settings: Settings, started: list[RedisProcess]) -> str:
+    if not settings.semantic_cache_enabled:
+        return "semantic cache: disabled"
+    if await redis_answers(settings.redis_url):
+        return f"redis: already running at {settings.redis_url}"
+    parts = urlsplit(settings.redis_url)
+    if (parts.hostname or "") not in LOOPBACK or parts.port is None:
+        return f"redis: {settings.redis_url} is not answering (cache bypassed)"
+    redis = RedisProcess(parts.port, settings.data_dir / "redis")
+    await redis.start()
+    started.append(redis)
+    return f"redis 8 (semantic cache): started at {redis.url} (log {redis.log_path})"
+
+
 @asynccontextmanager
 async def local_stack(settings: Settings) -> AsyncIterator[list[str]]:
     """Starts what is missing; yields a line per part for the banner; stops what it started."""
     started: list[ManagedProcess] = []
+    redis_started: list[RedisProcess] = []
     lines: list[str] = []
     try:
+        lines.append(await ensure_redis(settings, redis_started))
         server = model_server(settings)
         host = urlsplit(settings.local_llm_url).hostname or ""
         if await answers(server.ready_url):
@@ -48,3 +65,5 @@ async def local_stack(settings: Settings) -> AsyncIterator[list[str]]:
     finally:
         for process in reversed(started):
             process.stop()
+        for redis in redis_started:
+            redis.stop()

@@ -6,7 +6,14 @@ and checks each tenant's budget before the next one starts.
 """
 
 from accounting.budgets import Budget, BudgetExceeded, BudgetPolicy, BudgetStatus
-from accounting.meter import MeteredGateway, ModelCall, TurnMeter, metering, start_turn_meter
+from accounting.meter import (
+    MeteredGateway,
+    ModelCall,
+    TurnMeter,
+    current_meter,
+    metering,
+    start_turn_meter,
+)
 from accounting.pricing import Pricing
 
 __all__ = [
@@ -18,6 +25,7 @@ __all__ = [
     "ModelCall",
     "Pricing",
     "TurnMeter",
+    "current_meter",
     "metering",
     "start_turn_meter",
 ]

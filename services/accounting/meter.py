@@ -54,6 +54,11 @@ class ModelCall:
 class TurnMeter:
     calls: list[ModelCall] = field(default_factory=list)
     avoided_usd: float = 0.0  # what a cache hit saved, priced as the answer it replayed
+    cache_hits: int = 0
+
+    def record_cache_hit(self, avoided_usd: float) -> None:
+        self.cache_hits += 1
+        self.avoided_usd += avoided_usd
 
     @property
     def prompt_tokens(self) -> int:
@@ -73,11 +78,16 @@ class TurnMeter:
             "completion_tokens": self.completion_tokens,
             "cost_usd": round(self.cost_usd, 8),
             "avoided_usd": round(self.avoided_usd, 8),
+            "cache_hits": self.cache_hits,
             "calls": [asdict(c) for c in self.calls],
         }
 
 
 _current: ContextVar[TurnMeter | None] = ContextVar("turn_meter", default=None)
+
+
+def current_meter() -> TurnMeter | None:
+    return _current.get()
 
 
 def start_turn_meter() -> TurnMeter:

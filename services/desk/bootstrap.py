@@ -22,6 +22,7 @@ from desk.records import Records, open_records
 from desk.triage import SemanticRouter, build_router
 from gateway import Gateway, build_gateway
 from knowledge.vectorstore import VectorStore, open_vector_store
+from semantic_cache import CacheSettings, SemanticCache, open_semantic_cache
 from supportdesk.config import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,19 @@ class Desk:
     records: Records
     graph: CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]
     budgets: BudgetPolicy
+    cache: SemanticCache | None
+
+
+def cache_settings(settings: Settings) -> CacheSettings:
+    return CacheSettings(
+        redis_url=settings.redis_url,
+        ttl_s=settings.semantic_cache_ttl_s,
+        threshold=settings.semantic_cache_threshold,
+        tenant_thresholds=settings.semantic_cache_tenant_thresholds,
+        op_timeout_ms=settings.semantic_cache_op_timeout_ms,
+        breaker_failures=settings.semantic_cache_breaker_failures,
+        breaker_reset_s=settings.semantic_cache_breaker_reset_s,
+    )
 
 
 def budget_policy(settings: Settings) -> BudgetPolicy:
@@ -57,6 +71,11 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
     router = await build_router(settings, embedder, metered)
     records = await open_records(settings)
     stack.push_async_callback(records.close)
+    cache = (
+        open_semantic_cache(cache_settings(settings)) if settings.semantic_cache_enabled else None
+    )
+    if cache is not None:
+        stack.push_async_callback(cache.close)
     return AgentServices(
         settings=settings,
         gateway=metered,
@@ -64,6 +83,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
         store=store,
         router=router,
         records=records,
+        cache=cache,
     )
 
 
@@ -88,4 +108,5 @@ async def start_desk(settings: Settings) -> AsyncIterator[Desk]:
             services.records,
             graph,
             budget_policy(settings),
+            services.cache,
         )

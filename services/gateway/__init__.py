@@ -13,6 +13,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from gateway.completion import Completion
 from gateway.errors import (
+    DeadlineExceeded,
     GatewayConfigError,
     GatewayError,
     ModelGroupUnavailable,
@@ -20,14 +21,20 @@ from gateway.errors import (
 )
 from gateway.gateway import Gateway, build_gateway
 from gateway.health import DeploymentHealth
+from gateway.stream_events import StreamCompleted, StreamEvent, StreamFailed, TextDelta
 
 __all__ = [
     "Completion",
+    "DeadlineExceeded",
     "DeploymentHealth",
     "Gateway",
     "GatewayConfigError",
     "GatewayError",
     "ModelGroupUnavailable",
+    "StreamCompleted",
+    "StreamEvent",
+    "StreamFailed",
+    "TextDelta",
     "UnknownModelGroup",
     "build_gateway",
 ]

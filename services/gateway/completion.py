@@ -33,16 +33,31 @@ def completion_from_response(
     # The Router stamps the id of the deployment that answered into _hidden_params, also
     # after a fallback; mapping it back through our own config gives group and tier
     # without trusting anything the provider echoed.
-    deployment_id = response._hidden_params.get("model_id")
+    return assemble_completion(
+        response.choices[0].message.content or "",
+        response._hidden_params.get("model_id"),
+        getattr(response, "usage", None),
+        config,
+        requested_group,
+        entry_group,
+    )
+
+
+def assemble_completion(
+    text: str,
+    deployment_id: object,
+    usage: object,
+    config: GatewayConfig,
+    requested_group: str,
+    entry_group: str,
+) -> Completion:
+    """A Completion from a reply's parts; streams deliver them piece by piece."""
     try:
         deployment = config.by_id(str(deployment_id))
     except KeyError:
         raise GatewayError(f"LiteLLM reported an unknown deployment id {deployment_id!r}") from None
-
-    message = response.choices[0].message
-    usage = getattr(response, "usage", None)
     return Completion(
-        text=message.content or "",
+        text=text,
         model_group=deployment.group,
         deployment=deployment.id,
         tier=deployment.tier,

@@ -73,6 +73,9 @@ class GatewayConfig:
     chains: Mapping[str, tuple[str, ...]]
     router_settings: Mapping[str, Any]
     dropped: tuple[DroppedDeployment, ...] = ()
+    # Group -> active groups with a larger context window, tried when its prompt is too long.
+    context_window_chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    max_calls_per_request: int = 6
 
     @property
     def groups(self) -> list[str]:
@@ -92,6 +95,26 @@ class GatewayConfig:
             if deployment.id == deployment_id:
                 return deployment
         raise KeyError(deployment_id)
+
+    def retries(self, group: str) -> int:
+        """Retries the Router makes inside `group`: a deployment's own `num_retries` wins."""
+        own = [d.litellm_params.get("num_retries") for d in self.in_group(group)]
+        set_here = [int(n) for n in own if n is not None]
+        return max(set_here) if set_here else int(self.router_settings.get("num_retries", 0))
+
+    def timeouts(self, group: str) -> tuple[float | None, float | None]:
+        """The longest (`timeout`, `stream_timeout`) of the group's deployments, if set."""
+
+        def longest(key: str) -> float | None:
+            values = [
+                float(d.litellm_params[key])
+                for d in self.in_group(group)
+                if key in d.litellm_params
+            ]
+            return max(values) if values else None
+
+        timeout = longest("timeout")
+        return timeout, longest("stream_timeout") or timeout
 
     def router_fallbacks(self) -> list[dict[str, list[str]]]:
         """The chains of active groups in LiteLLM's `fallbacks` format."""
@@ -145,8 +168,23 @@ def load_gateway_config(
         if group not in active:
             logger.info("group %s has no deployments; requests enter at %s", group, chain or None)
 
-    router_settings = spec.router_settings.model_dump(exclude={"fallbacks"}, exclude_none=True)
-    return GatewayConfig(path, tuple(deployments), chains, router_settings, tuple(dropped))
+    window_chains = {
+        group: tuple(g for g in chain if g in active)
+        for group, chain in spec.router_settings.context_window_map().items()
+        if group in active
+    }
+    # The gateway walks the chains itself (gateway.py says why); LiteLLM gets the rest.
+    gateway_only = {"fallbacks", "context_window_fallbacks"}
+    router_settings = spec.router_settings.model_dump(exclude=gateway_only, exclude_none=True)
+    return GatewayConfig(
+        path,
+        tuple(deployments),
+        chains,
+        router_settings,
+        tuple(dropped),
+        context_window_chains=window_chains,
+        max_calls_per_request=spec.gateway.max_calls_per_request,
+    )
 
 
 def _deployment(item: DeploymentSpec, params: dict[str, Any], timeout_s: float) -> Deployment:

@@ -27,3 +27,13 @@ class ModelGroupUnavailable(GatewayError):
         super().__init__(f"model group {group!r} cannot answer (tried {tried}): {reason}")
         self.group = group
         self.chain = chain
+
+
+class DeadlineExceeded(GatewayError):
+    """The caller's deadline for this turn passed before a deployment answered."""
+
+    def __init__(self, group: str, tried: tuple[str, ...]) -> None:
+        where = f"after trying {' -> '.join(tried)}" if tried else "before any call"
+        super().__init__(f"model group {group!r}: the turn's deadline passed {where}")
+        self.group = group
+        self.tried = tried

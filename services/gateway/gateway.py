@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import httpx
 import litellm
 import openai
 
+from gateway.attempts import ChainWalk
 from gateway.completion import Completion, completion_from_response
 from gateway.config import GatewayConfig, load_gateway_config
 from gateway.custom_providers import register_custom_providers
 from gateway.embedder import RouterEmbedder
-from gateway.errors import GatewayConfigError, ModelGroupUnavailable
+from gateway.errors import DeadlineExceeded, GatewayConfigError, ModelGroupUnavailable
 from gateway.health import DeploymentHealth, group_readiness, probe
 from gateway.schema import EMBED_GROUP
+from gateway.stream_events import StreamEvent
+from gateway.streaming import EmptyStream, first_text, relay
 from knowledge.embedder import Embedder
 from supportdesk.config import Settings
 
 logger = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_S = 1.0
+
+# What a failing group raises through the Router: openai.APIError subclasses for provider
+# failures (malformed bodies and cut connections included), ValueError subclasses when
+# every deployment of the group is cooling down.
+FAILOVER_ERRORS = (openai.APIError, ValueError)
 
 
 class Gateway:
@@ -62,39 +70,101 @@ class Gateway:
         max_tokens: int | None = None,
         temperature: float = 0.2,
         metadata: Mapping[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> Completion:
         """Ask `group`, falling back along its chain; `max_tokens` defaults to the desk's cap.
 
         `metadata` travels with the request to every deployment in the chain but is never
         sent to a provider; the extractive responder reads its sources from it.
+        `deadline` is a `time.monotonic()` value for the whole turn: every call's timeout
+        is capped by what is left, and DeadlineExceeded is raised once nothing is.
         """
-        chain = self._config.chain(group)
-        if not chain:
-            raise ModelGroupUnavailable(group, chain, "no deployment is configured for it")
-        try:
-            response = await self._router.acompletion(
-                model=chain[0],
-                messages=[dict(m) for m in messages],  # type: ignore[misc]
-                max_tokens=max_tokens or self._default_max_tokens,
-                temperature=temperature,
-                # A copy: the Router writes its routing state into the dict it is given.
-                metadata=dict(metadata or {}),
-                # The requested group's chain, passed per request: a group entered
-                # further down (triage -> answer-local when no key is set) must not
-                # inherit that group's own fallbacks (answer-local -> answer-extractive).
-                fallbacks=[{chain[0]: list(chain[1:])}],
-            )
-        except (openai.APIError, ValueError) as exc:
-            # LiteLLM raises openai.APIError subclasses for provider failures and
-            # ValueError subclasses when the Router has no deployment left to try.
-            reason = next(iter(str(exc).splitlines()), type(exc).__name__)
-            raise ModelGroupUnavailable(group, chain, reason) from exc
-        completion = completion_from_response(response, self._config, group, chain[0])
-        if completion.fallbacks_used:
-            logger.warning(
-                "group %s fell back from %s to %s", group, chain[0], completion.model_group
-            )
-        return completion
+        walk = ChainWalk(self._config, group, deadline)
+        while (step := walk.next_hop(stream=False)) is not None:
+            hop, settings = step
+            try:
+                # The backstop for what per-call timeouts miss, e.g. a Retry-After sleep.
+                async with asyncio.timeout(walk.seconds_left()):
+                    response = await self._router.acompletion(
+                        **self._request(hop, messages, max_tokens, temperature, metadata),
+                        **settings,
+                    )
+            except TimeoutError:
+                raise DeadlineExceeded(group, tuple(walk.tried)) from None
+            except FAILOVER_ERRORS as exc:
+                walk.failed(hop, exc)
+                continue
+            completion = completion_from_response(response, self._config, group, walk.entry)
+            if completion.fallbacks_used:
+                logger.warning("group %s fell back from %s to %s", group, walk.entry, hop)
+            return completion
+        raise walk.unavailable()
+
+    async def stream(
+        self,
+        group: str,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int | None = None,
+        temperature: float = 0.2,
+        metadata: Mapping[str, Any] | None = None,
+        deadline: float | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream `group`'s answer: TextDelta events, then StreamCompleted or StreamFailed.
+
+        A group that fails before its first text is skipped unseen and the next group of
+        the chain streams instead. A failure after text has been yielded ends the stream
+        with one StreamFailed. When every group fails before any text this raises, like
+        `complete`, ModelGroupUnavailable or DeadlineExceeded. The deadline bounds the
+        wait for the first text; once text flows, `stream_timeout` bounds each gap.
+        """
+        walk = ChainWalk(self._config, group, deadline)
+        while (step := walk.next_hop(stream=True)) is not None:
+            hop, settings = step
+            stream: Any = None
+            try:
+                async with asyncio.timeout(walk.seconds_left()):
+                    stream = await self._router.acompletion(
+                        **self._request(hop, messages, max_tokens, temperature, metadata),
+                        **settings,
+                        stream=True,
+                        stream_options={"include_usage": True},
+                    )
+                    reading, first = await first_text(stream)
+            except TimeoutError:
+                await _close(stream)
+                raise DeadlineExceeded(group, tuple(walk.tried)) from None
+            except (*FAILOVER_ERRORS, EmptyStream) as exc:
+                await _close(stream)
+                walk.failed(hop, exc)
+                continue
+            try:
+                async for event in relay(reading, first, self._config, group, walk.entry):
+                    yield event
+            finally:
+                await _close(stream)
+            return
+        raise walk.unavailable()
+
+    def _request(
+        self,
+        group: str,
+        messages: list[dict[str, str]],
+        max_tokens: int | None,
+        temperature: float,
+        metadata: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        return {
+            "model": group,
+            "messages": [dict(m) for m in messages],
+            "max_tokens": max_tokens or self._default_max_tokens,
+            "temperature": temperature,
+            # A copy: the Router writes its routing state into the dict it is given.
+            "metadata": dict(metadata or {}),
+            # The gateway walks the chain itself (ChainWalk), so the Router must not also
+            # fall back: it would spend calls outside the budget and past the deadline.
+            "fallbacks": [],
+        }
 
     @property
     def embedder(self) -> Embedder:
@@ -114,6 +184,16 @@ class Gateway:
         # what this gateway owns is its Router's callbacks and the probe client.
         self._router.discard()
         await self._http.aclose()
+
+
+async def _close(stream: Any) -> None:
+    """Release a LiteLLM stream's connection, whether it was read to the end or not."""
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        try:
+            await close()
+        except Exception:  # closing a broken stream may raise again; it is gone either way
+            logger.debug("closing a stream failed", exc_info=True)
 
 
 def build_gateway(settings: Settings) -> Gateway:

@@ -50,6 +50,7 @@ class RouterSettingsSpec(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
+    context_window_fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
     num_retries: int = Field(default=1, ge=0)
     allowed_fails: int | None = Field(default=None, ge=0)
     cooldown_time: float | None = Field(default=None, ge=0)
@@ -57,12 +58,25 @@ class RouterSettingsSpec(BaseModel):
     def fallback_map(self) -> dict[str, list[str]]:
         return {group: chain for entry in self.fallbacks for group, chain in entry.items()}
 
+    def context_window_map(self) -> dict[str, list[str]]:
+        return {g: chain for entry in self.context_window_fallbacks for g, chain in entry.items()}
+
+
+class GatewaySettingsSpec(BaseModel):
+    """The gateway's own settings, kept apart so `router_settings` stays LiteLLM's format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Provider calls one request may make, retries and fallbacks included.
+    max_calls_per_request: int = Field(default=6, ge=1)
+
 
 class ModelsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model_list: list[DeploymentSpec] = Field(min_length=1)
     router_settings: RouterSettingsSpec = Field(default_factory=RouterSettingsSpec)
+    gateway: GatewaySettingsSpec = Field(default_factory=GatewaySettingsSpec)
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelsFile:
@@ -72,17 +86,12 @@ class ModelsFile(BaseModel):
             raise ValueError(f"model_info.id must be unique; repeated: {', '.join(duplicates)}")
 
         groups = {d.model_name for d in self.model_list}
-        seen: set[str] = set()
-        for entry in self.router_settings.fallbacks:
-            for group, chain in entry.items():
-                if group in seen:
-                    raise ValueError(f"fallbacks list {group!r} twice; give each group one chain")
-                seen.add(group)
-                unknown = [g for g in (group, *chain) if g not in groups]
-                if unknown:
-                    raise ValueError(f"fallbacks for {group!r} name undeclared groups: {unknown}")
-                if group in chain:
-                    raise ValueError(f"fallbacks for {group!r} list the group itself")
+        settings = self.router_settings
+        for name, entries in (
+            ("fallbacks", settings.fallbacks),
+            ("context_window_fallbacks", settings.context_window_fallbacks),
+        ):
+            _check_chains(name, entries, groups)
 
         embed = [d for d in self.model_list if d.model_name == EMBED_GROUP]
         if len(embed) != 1:
@@ -90,6 +99,20 @@ class ModelsFile(BaseModel):
                 f"group {EMBED_GROUP!r} needs exactly one deployment, has {len(embed)}"
             )
         return self
+
+
+def _check_chains(name: str, entries: list[dict[str, list[str]]], groups: set[str]) -> None:
+    seen: set[str] = set()
+    for entry in entries:
+        for group, chain in entry.items():
+            if group in seen:
+                raise ValueError(f"{name} list {group!r} twice; give each group one chain")
+            seen.add(group)
+            unknown = [g for g in (group, *chain) if g not in groups]
+            if unknown:
+                raise ValueError(f"{name} for {group!r} name undeclared groups: {unknown}")
+            if group in chain:
+                raise ValueError(f"{name} for {group!r} list the group itself")
 
 
 def describe(error: ValidationError) -> str:

@@ -65,6 +65,12 @@ def _modelserver(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _eval_cache(args: argparse.Namespace, settings: Settings) -> int:
+    from semantic_cache.evaluate import run
+
+    return asyncio.run(run(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="supportdesk", description="Harbor Bank's AI support desk."
@@ -87,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--skip-ingest", action="store_true", help="use what is already ingested")
     demo.set_defaults(handler=_demo)
+
+    evaluate = commands.add_parser("eval", help="measure the desk on data in EVAL_FORMAT.md")
+    evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
+    from semantic_cache.evaluate import add_arguments as add_cache_arguments
+
+    cache = evaluations.add_parser(
+        "cache", help="replay queries through the semantic cache in a real Redis"
+    )
+    add_cache_arguments(cache)
+    cache.set_defaults(handler=_eval_cache)
 
     modelserver = commands.add_parser("modelserver", help="run the self-hosted model server")
     modelserver.set_defaults(handler=_modelserver)

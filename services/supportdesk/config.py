@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     max_graph_steps: int = Field(12, ge=4)
     max_concurrent_turns: int = Field(16, ge=1)
 
+    # Semantic answer cache on Redis 8 vector sets (the demo starts a local Redis).
+    semantic_cache_enabled: bool = True
+    redis_url: str = "redis://127.0.0.1:6380/0"
+    semantic_cache_ttl_s: int = Field(86_400, gt=0)
+    semantic_cache_threshold: float = Field(0.90, description="Cosine needed, same intent.")
+    semantic_cache_tenant_thresholds: dict[str, float] = Field(
+        default_factory=dict, description='Per-tenant thresholds, JSON: {"acme": 0.95}'
+    )
+    semantic_cache_op_timeout_ms: int = Field(50, gt=0, description="Bound on one cache call.")
+    semantic_cache_breaker_failures: int = Field(5, gt=0)
+    semantic_cache_breaker_reset_s: float = Field(10.0, gt=0)
+
     # Cost accounting: monthly model budgets in USD; empty means no limit.
     budget_soft_usd: float | None = Field(None, description="Over this: warnings in logs.")
     budget_hard_usd: float | None = Field(None, description="Over this: turns get a 429.")

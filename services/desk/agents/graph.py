@@ -1,7 +1,8 @@
 """The desk's graph, compiled once at start-up.
 
-    START → triage ─┬─ knowledge    → retrieve ─┬─ answer      → END
-                    │                           └─ not_covered → END
+    START → triage ─┬─ knowledge    → cache_lookup ─┬─ hit → END
+                    │                               └─ retrieve ─┬─ answer → cache_store → END
+                    │                                            └─ not_covered → END
                     ├─ handoff      → handoff → END
                     ├─ smalltalk    → smalltalk → END
                     └─ out_of_scope → out_of_scope → END
@@ -16,6 +17,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from desk.agents.cache import make_cache_lookup, make_cache_store, route_after_cache
 from desk.agents.handoff import make_handoff
 from desk.agents.knowledge import make_answer, make_retrieve, not_covered
 from desk.agents.services import AgentServices
@@ -24,7 +26,7 @@ from desk.agents.state import DeskContext, DeskState, InputState
 from desk.agents.triage import make_triage
 
 ROUTES = {
-    "knowledge": "retrieve",
+    "knowledge": "cache_lookup",
     "handoff": "handoff",
     "smalltalk": "smalltalk",
     "out_of_scope": "out_of_scope",
@@ -32,7 +34,7 @@ ROUTES = {
 
 
 def route_after_triage(state: DeskState) -> str:
-    return ROUTES.get(state.get("route", ""), "retrieve")
+    return ROUTES.get(state.get("route", ""), "cache_lookup")
 
 
 def route_after_retrieve(state: DeskState) -> str:
@@ -44,7 +46,9 @@ def build_graph(
 ) -> CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]:
     builder = StateGraph(DeskState, context_schema=DeskContext, input_schema=InputState)
     builder.add_node("triage", make_triage(services))
+    builder.add_node("cache_lookup", make_cache_lookup(services))
     builder.add_node("retrieve", make_retrieve(services))
+    builder.add_node("cache_store", make_cache_store(services))
     builder.add_node("answer", make_answer(services))
     builder.add_node("not_covered", not_covered)
     builder.add_node("handoff", make_handoff(services))
@@ -53,7 +57,11 @@ def build_graph(
 
     builder.add_edge(START, "triage")
     builder.add_conditional_edges("triage", route_after_triage, list(set(ROUTES.values())))
+    builder.add_conditional_edges(
+        "cache_lookup", route_after_cache, {"end": END, "retrieve": "retrieve"}
+    )
     builder.add_conditional_edges("retrieve", route_after_retrieve, ["answer", "not_covered"])
-    for node in ("answer", "not_covered", "handoff", "smalltalk", "out_of_scope"):
+    builder.add_edge("answer", "cache_store")
+    for node in ("cache_store", "not_covered", "handoff", "smalltalk", "out_of_scope"):
         builder.add_edge(node, END)
     return builder.compile(checkpointer=checkpointer, name="harbor-support-desk")

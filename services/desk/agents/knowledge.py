@@ -61,15 +61,20 @@ def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
         intent = state.get("intent")
         sources = await search(tenant, question, intent)
         best = sources[0]["score"] if sources else 0.0
+        used_history = False
         previous = previous_customer_message(state["messages"])
         if best < settings.retrieval_min_score and previous:
             # A follow-up ("how long does that take?") only makes sense with what came before.
             retry = await search(tenant, f"{previous}\n{question}", intent)
             if retry and retry[0]["score"] > best:
-                sources, best = retry, retry[0]["score"]
+                sources, best, used_history = retry, retry[0]["score"], True
         covered = best >= settings.retrieval_min_score
         emit("retrieval", {"sources": len(sources), "best_score": best, "covered": covered})
-        return {"sources": sources if covered else [], "covered": covered}
+        return {
+            "sources": sources if covered else [],
+            "covered": covered,
+            "retrieval_used_history": used_history,
+        }
 
     return retrieve
 

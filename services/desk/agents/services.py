@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from desk.triage import SemanticRouter
     from knowledge.embedder import Embedder
     from knowledge.vectorstore import VectorStore
+    from semantic_cache import SemanticCache
     from supportdesk.config import Settings
 
 
@@ -26,3 +27,4 @@ class AgentServices:
     store: VectorStore
     router: SemanticRouter
     records: Records
+    cache: SemanticCache | None = None

@@ -65,3 +65,5 @@ class DeskState(InputState, total=False):
     covered: bool
     offered_handoff: bool
     ticket: dict[str, Any] | None
+    cache: dict[str, Any]
+    retrieval_used_history: bool

@@ -30,6 +30,8 @@ FRESH_TURN: dict[str, Any] = {
     "grounded": False,
     "covered": True,
     "ticket": None,
+    "cache": {},
+    "retrieval_used_history": False,
 }
 
 

@@ -56,9 +56,12 @@ async def readyz(desk: DeskDep) -> JSONResponse:
             "can_answer": desk.gateway.group_readiness(deployments),
         },
     }
+    cache_status = await desk.cache.health() if desk.cache is not None else "disabled"
+    checks["semantic_cache"] = {"status": cache_status}
+    cache_degraded = cache_status not in ("ok", "disabled")
     if not (vector_ok and records_ok):
         status, code = "unavailable", 503
-    elif models_down:
+    elif models_down or cache_degraded:
         status, code = "degraded", 200
     else:
         status, code = "ready", 200
