@@ -148,3 +148,35 @@ async def test_per_turn_fields_do_not_leak_into_the_next_turn(records: SqliteRec
     assert state["route"] == "smalltalk"
     assert state["citations"] == [] and state["sources"] == []
     assert len(state["messages"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("question", "tenant_policy", "private"),
+    [
+        ("Where is my card?", False, False),
+        ("My card 4929 1234 5678 9012 was never delivered, where is it?", False, True),
+        ("Please email me at sam@example.com, where is my card?", False, True),
+        ("Where is my card?", True, True),
+    ],
+)
+async def test_personal_data_or_tenant_policy_keeps_the_answer_self_hosted(
+    records: SqliteRecords, question: str, tenant_policy: bool, private: bool
+) -> None:
+    gateway = ScriptedGateway({"answer": "Cards arrive within 5 working days [1]."})
+    graph = build_graph(scripted_services(gateway, ScriptedStore([DELIVERY]), records))
+    state = await graph.ainvoke(
+        {"messages": [HumanMessage(question)]},
+        context=DeskContext(tenant="harbor", conversation_id="c1", private=tenant_policy),
+    )
+    assert gateway.private == [private]
+    assert state["private"] is private
+
+
+async def test_a_handoff_summary_never_leaves_self_hosted_models(records: SqliteRecords) -> None:
+    routes = {"get me a human": Decision("handoff", "human_agent")}
+    gateway = ScriptedGateway({"summarize": "Wants a person."})
+    graph = build_graph(
+        scripted_services(gateway, ScriptedStore([]), records, routes), InMemorySaver()
+    )
+    await turn(graph, "get me a human")
+    assert gateway.calls[0][0] == "summarize" and gateway.private == [True]

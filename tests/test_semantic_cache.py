@@ -103,6 +103,29 @@ async def test_below_threshold_or_other_intent_misses(cache: SemanticCache) -> N
     assert found.status == "miss"
 
 
+async def test_low_router_confidence_neither_reads_nor_writes(cache: SemanticCache) -> None:
+    floor = cache.settings.min_confidence
+    vector = unit(30)
+    question = "How long does card delivery take?"
+    intent = "card_delivery_estimate"
+    common = {"answer": "a", "citations": [], "metadata": {}}
+    # Unsure routing: nothing is stored, and Redis is not asked.
+    assert not await cache.store(
+        "harbor", "v1", question, vector, intent, confidence=floor - 0.01, **common
+    )
+    assert await cache.lookup("harbor", "v1", question, vector, intent) is None
+    # Sure routing stores; an unsure reader is refused even the exact entry.
+    assert await cache.store("harbor", "v1", question, vector, intent, confidence=floor, **common)
+    unsure = await cache.find("harbor", "v1", question, vector, intent, confidence=floor - 0.01)
+    assert unsure.status == "uncacheable"
+    assert unsure.hit is None
+    sure = await cache.find("harbor", "v1", question, vector, intent, confidence=1.0)
+    assert sure.hit is not None
+    assert sure.hit.exact
+    # None is ungated, as before the gate existed.
+    assert await cache.lookup("harbor", "v1", question, vector, intent) is not None
+
+
 async def test_exact_layer_ignores_case_spacing_and_punctuation(cache: SemanticCache) -> None:
     assert await put(cache, "How long does card delivery take?", unit(6))
     hit = await cache.lookup(

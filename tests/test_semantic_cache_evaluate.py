@@ -58,9 +58,9 @@ async def test_replay_on_redis_matches_the_simulation(server: RedisServer, tmp_p
     embedder = HashingEmbedder(384)
     order = [row["query"] for row in rows]
 
-    async def classify(vectors: Vectors) -> list[tuple[str, str | None]]:
+    async def classify(vectors: Vectors) -> list[tuple[str, str | None, float | None]]:
         texts = iter(order)
-        return [("knowledge", key_of[next(texts)]) for _ in vectors]
+        return [("knowledge", key_of[next(texts)], 1.0) for _ in vectors]
 
     result = await evaluate(
         path,

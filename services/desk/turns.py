@@ -120,6 +120,7 @@ def done_metadata(state: dict[str, Any]) -> dict[str, Any]:
         "covered": state.get("covered", True),
         "citations": state.get("citations", []),
         "ticket": state.get("ticket"),
+        "private": state.get("private", False),
     }
 
 
@@ -144,7 +145,12 @@ async def run_turn(
             "configurable": {"thread_id": conversation.id},
             "recursion_limit": settings.max_graph_steps,
         }
-        context = DeskContext(tenant=conversation.tenant, conversation_id=conversation.id)
+        context = DeskContext(
+            tenant=conversation.tenant,
+            conversation_id=conversation.id,
+            deadline=time.monotonic() + settings.turn_timeout_s,
+            private=conversation.tenant in settings.private_tenants,
+        )
         final: dict[str, Any] = {}
         async with asyncio.timeout(settings.turn_timeout_s):
             async for part in desk.graph.astream(

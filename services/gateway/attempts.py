@@ -73,15 +73,27 @@ class ChainWalk:
     chain, whose smaller models would fail the same way.
     """
 
-    def __init__(self, config: GatewayConfig, group: str, deadline: float | None) -> None:
+    def __init__(
+        self, config: GatewayConfig, group: str, deadline: float | None, *, private: bool = False
+    ) -> None:
         self._config = config
         self.group = group
-        self.chain = config.chain(group)
+        self.private = private
+        # Private data never leaves infrastructure we run: managed groups are skipped and
+        # the request falls back within the self-hosted and deterministic ones.
+        self.chain = tuple(g for g in config.chain(group) if not private or self._keeps(g))
         self._deadline = deadline
         self._pending = list(self.chain)
         self._budget = CallBudget(config.max_calls_per_request)
         self.tried: list[str] = []
-        self.reason = "no deployment is configured for it"
+        self.reason = (
+            "no self-hosted deployment can take private data"
+            if private and not self.chain
+            else "no deployment is configured for it"
+        )
+
+    def _keeps(self, group: str) -> bool:
+        return all(d.tier != "managed" for d in self._config.in_group(group))
 
     @property
     def entry(self) -> str:
@@ -112,7 +124,11 @@ class ChainWalk:
         if isinstance(error, litellm.ContextWindowExceededError):
             larger = self._config.context_window_chains.get(hop)
             if larger is not None:
-                self._pending = [g for g in larger if g not in self.tried]
+                self._pending = [
+                    g
+                    for g in larger
+                    if g not in self.tried and (not self.private or self._keeps(g))
+                ]
 
     def unavailable(self) -> ModelGroupUnavailable:
         return ModelGroupUnavailable(self.group, self.chain, self.reason)

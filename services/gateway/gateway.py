@@ -71,6 +71,7 @@ class Gateway:
         temperature: float = 0.2,
         metadata: Mapping[str, Any] | None = None,
         deadline: float | None = None,
+        private: bool = False,
     ) -> Completion:
         """Ask `group`, falling back along its chain; `max_tokens` defaults to the desk's cap.
 
@@ -78,8 +79,10 @@ class Gateway:
         sent to a provider; the extractive responder reads its sources from it.
         `deadline` is a `time.monotonic()` value for the whole turn: every call's timeout
         is capped by what is left, and DeadlineExceeded is raised once nothing is.
+        `private` marks a request that carries customer personal data (or whose tenant
+        requires it): it only ever goes to self-hosted or deterministic deployments.
         """
-        walk = ChainWalk(self._config, group, deadline)
+        walk = ChainWalk(self._config, group, deadline, private=private)
         while (step := walk.next_hop(stream=False)) is not None:
             hop, settings = step
             try:
@@ -109,6 +112,7 @@ class Gateway:
         temperature: float = 0.2,
         metadata: Mapping[str, Any] | None = None,
         deadline: float | None = None,
+        private: bool = False,
     ) -> AsyncIterator[StreamEvent]:
         """Stream `group`'s answer: TextDelta events, then StreamCompleted or StreamFailed.
 
@@ -118,7 +122,7 @@ class Gateway:
         `complete`, ModelGroupUnavailable or DeadlineExceeded. The deadline bounds the
         wait for the first text; once text flows, `stream_timeout` bounds each gap.
         """
-        walk = ChainWalk(self._config, group, deadline)
+        walk = ChainWalk(self._config, group, deadline, private=private)
         while (step := walk.next_hop(stream=True)) is not None:
             hop, settings = step
             stream: Any = None

@@ -73,14 +73,32 @@ class SemanticCache:
         return self._settings
 
     async def lookup(
-        self, tenant: str, kb_version: str, question: str, vector: Vector, intent: str
+        self,
+        tenant: str,
+        kb_version: str,
+        question: str,
+        vector: Vector,
+        intent: str,
+        *,
+        confidence: float | None = None,
     ) -> CacheHit | None:
-        return (await self.find(tenant, kb_version, question, vector, intent)).hit
+        found = await self.find(tenant, kb_version, question, vector, intent, confidence=confidence)
+        return found.hit
 
     async def find(
-        self, tenant: str, kb_version: str, question: str, vector: Vector, intent: str
+        self,
+        tenant: str,
+        kb_version: str,
+        question: str,
+        vector: Vector,
+        intent: str,
+        *,
+        confidence: float | None = None,
     ) -> Lookup:
-        if not keys.INTENT.match(intent):
+        """`confidence` is the router's vote share for `intent` (the desk passes
+        `decision.candidates[0][1]`); below `min_confidence` the question is "uncacheable"
+        and Redis is not asked. None skips the gate."""
+        if not keys.INTENT.match(intent) or not self._settings.confident(confidence):
             return Lookup(status="uncacheable")
         threshold = self._settings.threshold_for(tenant)
 
@@ -102,8 +120,12 @@ class SemanticCache:
         answer: str,
         citations: list[dict[str, Any]],
         metadata: dict[str, Any],
+        *,
+        confidence: float | None = None,
     ) -> bool:
-        if not keys.INTENT.match(intent):
+        """Stores nothing (False) when `confidence`, as for `find`, is below the floor: a
+        misrouted entry would be served to the intent it was wrongly filed under."""
+        if not keys.INTENT.match(intent) or not self._settings.confident(confidence):
             return False
         prefix, ttl = self._settings.key_prefix, self._settings.ttl_s
         qid = keys.question_id(question)

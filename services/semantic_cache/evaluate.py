@@ -10,7 +10,9 @@ no Redis at --redis-url a throwaway one is started. Intents come from the desk's
 never caches, so the matching replay bypasses the personal-phrasing rule; the hit rate
 with the policy applied is reported beside it. The router's examples are BANKING77 rows,
 so figures are given for all rows and for the held-out rows that are not examples; the
-last line is the held-out replay on Redis.
+last line is the held-out replay on Redis. Questions whose router vote share for the top
+intent is below `--min-confidence` are neither looked up nor stored (the desk's gate), but
+still count as queries, so the hit rate is a share of all traffic.
 """
 
 from __future__ import annotations
@@ -30,16 +32,19 @@ from pathlib import Path
 from knowledge.embedder import Embedder, Vectors
 from semantic_cache.cache import SemanticCache, open_semantic_cache
 from semantic_cache.policy import is_cacheable
-from semantic_cache.settings import DEFAULT_THRESHOLD, CacheSettings
+from semantic_cache.settings import DEFAULT_MIN_CONFIDENCE, DEFAULT_THRESHOLD, CacheSettings
 from semantic_cache.sweep import Outcome, simulate
 
 SWEEP = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
+# Router vote-share floors swept beside the thresholds; 0.0 is the ungated cache.
+SWEEP_MIN_CONFIDENCE = (0.0, 0.85, 0.90, 0.95)
 TENANT = "eval"
 KB_VERSION = "replay"
 # Generous: the replay measures matching, not latency, on a machine that is also embedding.
 EVAL_OP_TIMEOUT_MS = 2000
-# (route, intent) for each query vector.
-Classify = Callable[[Vectors], Awaitable[list[tuple[str, str | None]]]]
+# (route, intent, confidence) for each query vector; confidence is the top intent's vote
+# share, what the desk passes to the cache (None: not gated).
+Classify = Callable[[Vectors], Awaitable[list[tuple[str, str | None, float | None]]]]
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Row:
 @dataclass(frozen=True)
 class SweepLine:
     threshold: float
+    min_confidence: float
     all_rows: Outcome
     held_out: Outcome
     held_out_with_policy: Outcome
@@ -61,6 +67,9 @@ class SweepLine:
 @dataclass(frozen=True)
 class CacheEvaluation:
     threshold: float
+    min_confidence: float
+    gated_share: float
+    """Share of held-out rows the confidence gate keeps away from the cache."""
     rows: int
     held_out_rows: int
     cacheable_share: float
@@ -91,6 +100,8 @@ async def evaluate(
     redis_url: str,
     thresholds: Sequence[float] = SWEEP,
     threshold: float = DEFAULT_THRESHOLD,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    min_confidences: Sequence[float] | None = None,
     embedder: Embedder | None = None,
     classify: Classify | None = None,
     example_ids: frozenset[str] | None = None,
@@ -106,7 +117,8 @@ async def evaluate(
         classify, example_ids = await _router(embedder)
     vectors = await embed_batched(embedder, [row.query for row in rows])
     decisions = await classify(vectors)
-    intents = [intent or "none" for _, intent in decisions]
+    intents = [intent or "none" for _, intent, _ in decisions]
+    confidences = [confidence for _, _, confidence in decisions]
     held = [row.id not in example_ids for row in rows]
     cacheable = [
         is_cacheable(
@@ -117,7 +129,7 @@ async def evaluate(
             grounded=True,
             covered=True,
         ).cacheable
-        for row, (route, intent) in zip(rows, decisions, strict=True)
+        for row, (route, intent, _) in zip(rows, decisions, strict=True)
     ]
     held_idx = [i for i, keep in enumerate(held) if keep]
 
@@ -129,31 +141,51 @@ async def evaluate(
             [rows[i].intent for i in indices],
         )
 
+    def gate(floor: float) -> list[bool]:
+        return [c is None or c >= floor for c in confidences]
+
     everything, held_out = subset(list(range(len(rows)))), subset(held_idx)
-    sweep = [
-        SweepLine(
-            t,
-            simulate(*everything, t),
-            simulate(*held_out, t),
-            simulate(*held_out, t, looked_up=[cacheable[i] for i in held_idx]),
-        )
-        for t in thresholds
-    ]
+    sweep = []
+    for floor in sorted({min_confidence, *(min_confidences or ())}):
+        passes = gate(floor)
+        held_passes = [passes[i] for i in held_idx]
+        sweep += [
+            SweepLine(
+                t,
+                floor,
+                simulate(*everything, t, looked_up=passes),
+                simulate(*held_out, t, looked_up=held_passes),
+                simulate(
+                    *held_out,
+                    t,
+                    looked_up=[passes[i] and cacheable[i] for i in held_idx],
+                ),
+            )
+            for t in thresholds
+        ]
+    gated = gate(min_confidence)
     settings = CacheSettings(
         redis_url=redis_url,
         threshold=threshold,
+        min_confidence=min_confidence,
         op_timeout_ms=EVAL_OP_TIMEOUT_MS,
         key_prefix=f"semcache-eval-{uuid.uuid4().hex[:12]}",
     )
     cache = open_semantic_cache(settings)
     try:
-        replay_all = await _replay(cache, rows, vectors, intents, list(range(len(rows))), "all")
-        replay_held = await _replay(cache, rows, vectors, intents, held_idx, "held-out")
+        replay_all = await _replay(
+            cache, rows, vectors, intents, confidences, list(range(len(rows))), "all"
+        )
+        replay_held = await _replay(
+            cache, rows, vectors, intents, confidences, held_idx, "held-out"
+        )
     finally:
         await _delete_namespace(cache)
         await cache.close()
     return CacheEvaluation(
         threshold=threshold,
+        min_confidence=min_confidence,
+        gated_share=sum(not gated[i] for i in held_idx) / max(len(held_idx), 1),
         rows=len(rows),
         held_out_rows=len(held_idx),
         cacheable_share=sum(cacheable[i] for i in held_idx) / max(len(held_idx), 1),
@@ -168,6 +200,7 @@ async def _replay(
     rows: Sequence[Row],
     vectors: Vectors,
     intents: Sequence[str],
+    confidences: Sequence[float | None],
     indices: Sequence[int],
     population: str,
 ) -> Outcome:
@@ -175,13 +208,17 @@ async def _replay(
     kb = f"{KB_VERSION}-{population}"
     for i in indices:
         row = rows[i]
-        found = await cache.find(TENANT, kb, row.query, vectors[i], intents[i])
+        confidence = confidences[i]
+        found = await cache.find(
+            TENANT, kb, row.query, vectors[i], intents[i], confidence=confidence
+        )
         if found.status in ("bypassed", "error"):
             raise RuntimeError(f"Redis failed during the replay ({found.status})")
         if found.hit is None:
             await cache.store(
-                TENANT, kb, row.query, vectors[i], intents[i], row.intent, [], {"id": row.id}
-            )
+                TENANT, kb, row.query, vectors[i], intents[i], row.intent, [], {"id": row.id},
+                confidence=confidence,
+            )  # fmt: skip
             continue
         hits += 1
         exact += found.hit.exact
@@ -208,12 +245,14 @@ async def _router(embedder: Embedder) -> tuple[Classify, frozenset[str]]:
     examples = await asyncio.to_thread(load_examples)
     index = await load_index(examples, embedder, settings.data_dir / "router")
 
-    async def classify(vectors: Vectors) -> list[tuple[str, str | None]]:
+    async def classify(vectors: Vectors) -> list[tuple[str, str | None, float | None]]:
         decisions = [
             semantic_decision(score(index, vector), settings.out_of_scope_threshold)
             for vector in vectors
         ]
-        return [(str(decision.route), decision.intent) for decision in decisions]
+        return [
+            (str(d.route), d.intent, d.candidates[0][1] if d.candidates else 0.0) for d in decisions
+        ]
 
     return classify, frozenset(example.id for example in examples.examples)
 
@@ -230,15 +269,18 @@ def report(result: CacheEvaluation) -> str:
         f"rows {result.rows}, held out (not router examples) {result.held_out_rows}",
         "matching replay: the personal-phrasing rule is bypassed (BANKING77 is first-person)",
         f"policy would cache {result.cacheable_share:.1%} of held-out questions",
-        f"Redis replay at threshold {result.threshold:.2f}, intent-scoped:",
+        f"confidence gate (top-intent vote share >= {result.min_confidence:.2f}) keeps "
+        f"{result.gated_share:.1%} of held-out questions away from the cache",
+        f"Redis replay at threshold {result.threshold:.2f}, min confidence "
+        f"{result.min_confidence:.2f}, intent-scoped:",
         f"  all rows:      {figures(result.replay_all)}",
         f"  held-out rows: {figures(result.replay_held_out)}",
         "sweep (exact in-memory simulation; hit rate / wrong-hit rate):",
-        "  threshold  all rows         held-out         held-out+policy",
+        "  min-conf  threshold  all rows         held-out         held-out+policy",
     ]
     for line in result.sweep:
         lines.append(
-            f"  {line.threshold:9.2f}  "
+            f"  {line.min_confidence:8.2f}  {line.threshold:9.2f}  "
             + "  ".join(
                 f"{o.hit_rate:.4f}/{o.wrong_hit_rate:.4f}"
                 for o in (line.all_rows, line.held_out, line.held_out_with_policy)
@@ -255,6 +297,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     parser.add_argument("--redis-url", default=CacheSettings().redis_url)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        default=DEFAULT_MIN_CONFIDENCE,
+        help="router vote share of the top intent needed to look up or store",
+    )
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -270,7 +318,12 @@ async def run(args: argparse.Namespace) -> int:
             print(f"no Redis at {url}; using a throwaway one at {server.url}", file=sys.stderr)
             url = server.url
         result = await evaluate(
-            args.queries, shuffle_seed=args.shuffle, redis_url=url, threshold=args.threshold
+            args.queries,
+            shuffle_seed=args.shuffle,
+            redis_url=url,
+            threshold=args.threshold,
+            min_confidence=args.min_confidence,
+            min_confidences=SWEEP_MIN_CONFIDENCE,
         )
     finally:
         if server is not None:

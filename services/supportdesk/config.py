@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     semantic_cache_breaker_failures: int = Field(5, gt=0)
     semantic_cache_breaker_reset_s: float = Field(10.0, gt=0)
 
+    # Privacy-aware routing: these tenants' requests only ever reach self-hosted models.
+    private_tenants: list[str] = Field(default_factory=list, description='JSON: ["acme"]')
+
     # Cost accounting: monthly model budgets in USD; empty means no limit.
     budget_soft_usd: float | None = Field(None, description="Over this: warnings in logs.")
     budget_hard_usd: float | None = Field(None, description="Over this: turns get a 429.")

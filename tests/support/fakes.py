@@ -26,11 +26,13 @@ class Completion:
 class ScriptedGateway:
     answers: dict[str, str]
     calls: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
+    private: list[bool] = field(default_factory=list)
 
     async def complete(
         self, group: str, messages: list[dict[str, str]], **kwargs: Any
     ) -> Completion:
         self.calls.append((group, kwargs.get("metadata")))
+        self.private.append(bool(kwargs.get("private")))
         if group not in self.answers:
             raise RuntimeError(f"{group} is down")
         return Completion(self.answers[group], group)

@@ -32,10 +32,15 @@ def fallback_summary(transcript: list[tuple[str, str]]) -> str:
 
 
 def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
-    async def summarise(transcript: list[tuple[str, str]]) -> str:
+    async def summarise(transcript: list[tuple[str, str]], deadline: float | None) -> str:
         try:
+            # A transcript is the customer's own words: it stays on self-hosted models.
             completion = await services.gateway.complete(
-                "summarize", prompts.summary_messages(transcript), max_tokens=120
+                "summarize",
+                prompts.summary_messages(transcript),
+                max_tokens=120,
+                deadline=deadline,
+                private=True,
             )
         except Exception as exc:  # A ticket matters more than its summary.
             log.warning("summary model unavailable, using the transcript: %s", exc)
@@ -54,7 +59,7 @@ def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
             if state.get("intent") == "human_agent"
             else (f"desk could not help (route {state.get('route')})")
         )
-        summary = await summarise(transcript)
+        summary = await summarise(transcript, runtime.context.deadline)
         ticket = await services.records.open_ticket(
             runtime.context.tenant, runtime.context.conversation_id, reason, summary
         )

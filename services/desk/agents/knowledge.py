@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 from desk.agents import prompts, replies
 from desk.agents.events import emit, emit_text
 from desk.agents.grounding import check_citations
+from desk.agents.privacy import carries_personal_data
 from desk.agents.services import AgentServices
 from desk.agents.state import AnsweredBy, Citation, DeskContext, DeskState, Source
 from desk.agents.transcript import (
@@ -104,19 +105,27 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
         )
         # Retrieval judged these sources relevant, so the extractive tier may quote source 1
         # even when the question shares few words with it.
+        private = runtime.context.private or carries_personal_data(
+            [question, *(text for role, text in earlier_turns(state["messages"], HISTORY_TURNS))]
+        )
         metadata = {
             "question": question,
             "sources": [dict(s) for s in sources],
             "sources_vouched": True,
         }
         completion = await services.gateway.complete(
-            "answer", messages, max_tokens=settings.answer_max_tokens, metadata=metadata
+            "answer",
+            messages,
+            max_tokens=settings.answer_max_tokens,
+            metadata=metadata,
+            deadline=runtime.context.deadline,
+            private=private,
         )
         grounding = check_citations(completion.text, len(sources))
         replaced = not grounding.grounded and completion.model_group != EXTRACTIVE_GROUP
         if replaced:
             completion = await services.gateway.complete(
-                EXTRACTIVE_GROUP, messages, metadata=metadata
+                EXTRACTIVE_GROUP, messages, metadata=metadata, private=True
             )
             grounding = check_citations(completion.text, len(sources))
         text = completion.text.strip()
@@ -134,6 +143,7 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
             "citations": citations,
             "grounded": grounding.grounded,
             "answered_by": answered_by,
+            "private": private,
             "messages": [
                 AIMessage(
                     content=text,

@@ -19,6 +19,10 @@ from langgraph.graph.message import add_messages
 class DeskContext:
     tenant: str = "harbor"
     conversation_id: str = ""
+    # A time.monotonic() value the turn must finish by; every model call is capped by it.
+    deadline: float | None = None
+    # Tenant policy: every model call of this turn stays on self-hosted deployments.
+    private: bool = False
 
 
 class InputState(TypedDict):
@@ -66,4 +70,5 @@ class DeskState(InputState, total=False):
     offered_handoff: bool
     ticket: dict[str, Any] | None
     cache: dict[str, Any]
+    private: bool
     retrieval_used_history: bool

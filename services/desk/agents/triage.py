@@ -32,6 +32,7 @@ FRESH_TURN: dict[str, Any] = {
     "ticket": None,
     "cache": {},
     "retrieval_used_history": False,
+    "private": False,
 }
 
 
