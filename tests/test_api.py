@@ -8,6 +8,7 @@ degraded path the desk must survive. tests/test_integration.py covers the live m
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -44,6 +45,9 @@ async def settings(tmp_path_factory: pytest.TempPathFactory, redis_server: Redis
         kb_path=REPO / "helpcentre",
         local_llm_url=f"http://127.0.0.1:{free_port()}/v1",
         redis_url=redis_server.url,
+        # Generous for a loaded CI machine, yet far below a turn; recovery probed each second.
+        semantic_cache_op_timeout_ms=500,
+        semantic_cache_breaker_reset_s=1.0,
         max_turns=4,
     )
     gateway = build_gateway(settings)
@@ -324,3 +328,47 @@ async def test_a_question_about_my_card_is_never_cached(client: httpx.AsyncClien
             f"/v1/conversations/{await start(client)}/messages", json={"content": QUESTION}
         )
         assert reply.json()["metadata"]["answered_by"]["group"] != "cache"
+
+
+@pytest.mark.parametrize("outage", ["killed", "paused"])
+async def test_a_redis_outage_never_fails_a_turn_and_caching_comes_back(
+    client: httpx.AsyncClient, redis_server: RedisServer, settings: Settings, outage: str
+) -> None:
+    question = f"How do I change the PIN of a card ({outage})?"
+
+    async def ask() -> dict[str, Any]:
+        url = f"/v1/conversations/{await start(client)}/messages"
+        reply = await client.post(url, json={"content": question})
+        assert reply.status_code == 200, reply.text
+        body: dict[str, Any] = reply.json()
+        return body
+
+    await ask()
+    if outage == "killed":
+        redis_server.kill()
+    else:
+        redis_server.freeze()
+    try:
+        # Each turn spends two failures (lookup, store); the breaker opens within a few turns.
+        for _ in range(settings.semantic_cache_breaker_failures):
+            body = await ask()
+            assert body["metadata"]["answered_by"]["group"] != "cache"
+            assert body["citations"]
+        ready = (await client.get("/readyz")).json()
+        assert ready["status"] == "degraded"
+        assert ready["checks"]["semantic_cache"]["status"] == "degraded: breaker open"
+    finally:
+        if outage == "killed":
+            await asyncio.to_thread(redis_server.start)
+        else:
+            redis_server.thaw()
+
+    # Nobody resets anything: the breaker half-opens on its own and caching resumes.
+    for _ in range(30):
+        await asyncio.sleep(settings.semantic_cache_breaker_reset_s)
+        if (await ask())["metadata"]["answered_by"]["group"] == "cache":
+            break
+    else:
+        pytest.fail("the cache did not come back after Redis did")
+    ready = (await client.get("/readyz")).json()
+    assert ready["checks"]["semantic_cache"]["status"] == "ok"
