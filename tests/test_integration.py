@@ -21,6 +21,7 @@ from localstack.process import ManagedProcess
 from localstack.stack import model_server
 from supportdesk.config import Settings
 from tests.support.ports import free_port
+from tests.support.redis_server import temporary_redis
 from tests.support.sse import parse_sse
 
 pytestmark = pytest.mark.integration
@@ -31,14 +32,16 @@ QUESTION = "My card still hasn't arrived, what should I do?"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     data = tmp_path_factory.mktemp("integration-data")
-    return {
-        "DATA_DIR": str(data),
-        "KB_PATH": str(REPO / "helpcentre"),
-        "LOCAL_LLM_URL": f"http://127.0.0.1:{free_port()}/v1",
-        "PORT": str(free_port()),
-    }
+    with temporary_redis() as redis:
+        yield {
+            "DATA_DIR": str(data),
+            "KB_PATH": str(REPO / "helpcentre"),
+            "LOCAL_LLM_URL": f"http://127.0.0.1:{free_port()}/v1",
+            "REDIS_URL": redis.url,
+            "PORT": str(free_port()),
+        }
 
 
 def supportdesk(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
