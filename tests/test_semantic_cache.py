@@ -103,27 +103,41 @@ async def test_below_threshold_or_other_intent_misses(cache: SemanticCache) -> N
     assert found.status == "miss"
 
 
-async def test_low_router_confidence_neither_reads_nor_writes(cache: SemanticCache) -> None:
+async def test_low_router_confidence_keeps_a_question_out_of_the_vector_set(
+    cache: SemanticCache,
+) -> None:
     floor = cache.settings.min_confidence
-    vector = unit(30)
     question = "How long does card delivery take?"
     intent = "card_delivery_estimate"
     common = {"answer": "a", "citations": [], "metadata": {}}
-    # Unsure routing: nothing is stored, and Redis is not asked.
-    assert not await cache.store(
-        "harbor", "v1", question, vector, intent, confidence=floor - 0.01, **common
+    # Unsure routing: stored for exact repeats only.
+    assert await cache.store(
+        "harbor", "v1", question, unit(30), intent, confidence=floor - 0.01, **common
     )
-    assert await cache.lookup("harbor", "v1", question, vector, intent) is None
-    # Sure routing stores; an unsure reader is refused even the exact entry.
-    assert await cache.store("harbor", "v1", question, vector, intent, confidence=floor, **common)
-    unsure = await cache.find("harbor", "v1", question, vector, intent, confidence=floor - 0.01)
-    assert unsure.status == "uncacheable"
-    assert unsure.hit is None
-    sure = await cache.find("harbor", "v1", question, vector, intent, confidence=1.0)
-    assert sure.hit is not None
-    assert sure.hit.exact
-    # None is ungated, as before the gate existed.
-    assert await cache.lookup("harbor", "v1", question, vector, intent) is not None
+    repeat = await cache.find("harbor", "v1", question, unit(30), intent, confidence=0.0)
+    assert repeat.hit is not None and repeat.hit.exact
+    # A similar but different question finds nothing: the entry never entered the set.
+    similar = await cache.find(
+        "harbor", "v1", "Card delivery: how long?", unit(30), intent, confidence=1.0
+    )
+    assert similar.status == "miss"
+    # Sure routing files the entry for similar questions too; an unsure reader only gets
+    # exact repeats.
+    assert await cache.store(
+        "harbor",
+        "v1",
+        "When will a new card come?",
+        unit(31),
+        intent,
+        confidence=floor,
+        **common,
+    )
+    sure = await cache.find("harbor", "v1", "A new card: when?", unit(31), intent, confidence=1.0)
+    assert sure.hit is not None and not sure.hit.exact
+    unsure = await cache.find(
+        "harbor", "v1", "A new card: when?", unit(31), intent, confidence=floor - 0.01
+    )
+    assert unsure.status == "miss"
 
 
 async def test_exact_layer_ignores_case_spacing_and_punctuation(cache: SemanticCache) -> None:

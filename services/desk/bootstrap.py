@@ -45,6 +45,7 @@ def cache_settings(settings: Settings) -> CacheSettings:
         redis_url=settings.redis_url,
         ttl_s=settings.semantic_cache_ttl_s,
         threshold=settings.semantic_cache_threshold,
+        min_confidence=settings.semantic_cache_min_confidence,
         tenant_thresholds=settings.semantic_cache_tenant_thresholds,
         op_timeout_ms=settings.semantic_cache_op_timeout_ms,
         breaker_failures=settings.semantic_cache_breaker_failures,

@@ -96,14 +96,18 @@ class SemanticCache:
         confidence: float | None = None,
     ) -> Lookup:
         """`confidence` is the router's vote share for `intent` (the desk passes
-        `decision.candidates[0][1]`); below `min_confidence` the question is "uncacheable"
-        and Redis is not asked. None skips the gate."""
-        if not keys.INTENT.match(intent) or not self._settings.confident(confidence):
+        `decision.candidates[0][1]`). Below `min_confidence` only the exact layer is asked:
+        the same question, normalised, has the same answer whatever its intent, while a
+        similar one might belong to a neighbouring intent. None skips the gate."""
+        if not keys.INTENT.match(intent):
             return Lookup(status="uncacheable")
         threshold = self._settings.threshold_for(tenant)
+        semantic = self._settings.confident(confidence)
 
         async def work() -> CacheHit | None:
-            return await self._find(tenant, kb_version, question, vector, intent, threshold)
+            return await self._find(
+                tenant, kb_version, question, vector, intent, threshold, semantic=semantic
+            )
 
         ok, hit = await self._guarded(work)
         if not ok:
@@ -123,10 +127,12 @@ class SemanticCache:
         *,
         confidence: float | None = None,
     ) -> bool:
-        """Stores nothing (False) when `confidence`, as for `find`, is below the floor: a
-        misrouted entry would be served to the intent it was wrongly filed under."""
-        if not keys.INTENT.match(intent) or not self._settings.confident(confidence):
+        """Below the `confidence` floor the entry is stored for exact repeats only, never
+        in the vector set: a misrouted entry would be served to the intent it was wrongly
+        filed under."""
+        if not keys.INTENT.match(intent):
             return False
+        semantic = self._settings.confident(confidence)
         prefix, ttl = self._settings.key_prefix, self._settings.ttl_s
         qid = keys.question_id(question)
         payload = json.dumps(
@@ -144,10 +150,11 @@ class SemanticCache:
         async def work() -> bool:
             pipe = self._redis.pipeline(transaction=False)
             pipe.set(keys.entry(prefix, tenant, kb_version, qid), payload, ex=ttl)
-            pipe.vset().vadd(vector_set, _blob(vector), qid)
-            # Elements cannot expire one by one: the set lives as long as its newest entry,
-            # and a member whose payload has expired is removed when a lookup meets it.
-            pipe.expire(vector_set, ttl)
+            if semantic:
+                pipe.vset().vadd(vector_set, _blob(vector), qid)
+                # Elements cannot expire one by one: the set lives as long as its newest
+                # entry, and a member whose payload has expired is removed when met.
+                pipe.expire(vector_set, ttl)
             await pipe.execute()
             return True
 
@@ -175,6 +182,8 @@ class SemanticCache:
         vector: Vector,
         intent: str,
         threshold: float,
+        *,
+        semantic: bool,
     ) -> CacheHit | None:
         prefix = self._settings.key_prefix
         exact = await self._redis.get(
@@ -182,6 +191,8 @@ class SemanticCache:
         )
         if exact is not None:
             return _hit(exact, similarity=1.0, exact=True)
+        if not semantic:
+            return None
         vector_set = keys.vector_set(prefix, tenant, kb_version, intent)
         # The raw command, not `vset().vsim(with_scores=True)`: redis-py 8.1's reply parser
         # raises on the empty reply VSIM gives for a set that does not exist (yet).

@@ -63,7 +63,10 @@ class Settings(BaseSettings):
     semantic_cache_enabled: bool = True
     redis_url: str = "redis://127.0.0.1:6380/0"
     semantic_cache_ttl_s: int = Field(86_400, gt=0)
-    semantic_cache_threshold: float = Field(0.90, description="Cosine needed, same intent.")
+    semantic_cache_threshold: float = Field(0.80, description="Cosine needed, same intent.")
+    semantic_cache_min_confidence: float = Field(
+        0.90, ge=0, le=1, description="Triage's vote share for the intent needed to use it."
+    )
     semantic_cache_tenant_thresholds: dict[str, float] = Field(
         default_factory=dict, description='Per-tenant thresholds, JSON: {"acme": 0.95}'
     )

@@ -78,6 +78,7 @@ class Decision:
     intent: str | None
     confidence: float = 0.9
     method: str = "semantic"
+    candidates: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass

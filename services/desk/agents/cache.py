@@ -49,7 +49,9 @@ def make_cache_lookup(services: AgentServices):  # type: ignore[no-untyped-def]
         if kb_version is None:
             return {"cache": {"status": "skipped", "reason": "nothing ingested"}}
         vector = (await services.embedder.embed([question]))[0]
-        lookup = await cache.find(tenant, kb_version, question, vector, intent)
+        lookup = await cache.find(
+            tenant, kb_version, question, vector, intent, confidence=state.get("intent_share")
+        )
         if lookup.hit is None:
             emit("cache", {"status": lookup.status})
             return {"cache": {"status": lookup.status}}
@@ -129,6 +131,7 @@ def make_cache_store(services: AgentServices):  # type: ignore[no-untyped-def]
             state.get("answer", ""),
             [dict(c) for c in state.get("citations", [])],
             {"answered_by": dict(state.get("answered_by", {})), "cost_usd": cost},
+            confidence=state.get("intent_share"),
         )
         if stored:
             log.debug("cached the answer to %r for tenant %s", question, tenant)

@@ -60,6 +60,7 @@ class DeskState(InputState, total=False):
     route: str
     intent: str | None
     confidence: float
+    intent_share: float
     triage_method: str
     sources: list[Source]
     citations: list[Citation]

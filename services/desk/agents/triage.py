@@ -56,6 +56,10 @@ def make_triage(services: AgentServices):  # type: ignore[no-untyped-def]
                 "route": str(decision.route),
                 "intent": decision.intent,
                 "confidence": round(float(decision.confidence), 4),
+                # The top intent's vote share: how sure triage is of the intent, not the route.
+                "intent_share": round(float(decision.candidates[0][1]), 4)
+                if decision.candidates
+                else 0.0,
                 "triage_method": decision.method,
             }
         emit("route", update)
