@@ -84,3 +84,27 @@ def test_budgets_warn_at_the_soft_limit_and_refuse_at_the_hard_one() -> None:
     assert BudgetPolicy(Budget()).assess("unlimited", 1e9).state == "ok"
     message = str(BudgetExceeded("acme", policy.assess("acme", 1.25)))
     assert "$1.25 of its $1.00" in message
+
+
+async def test_every_request_of_a_turn_shares_one_call_budget() -> None:
+    class BudgetedGateway(Gateway):
+        def __init__(self, completion: Completion) -> None:
+            super().__init__(completion)
+            self.budgets: list[Any] = []
+
+        def new_turn_budget(self) -> object:
+            return object()
+
+        async def complete(self, group: str, messages: Any, **kwargs: Any) -> Completion:
+            self.budgets.append(kwargs["turn_budget"])
+            return self.completion
+
+    inner = BudgetedGateway(Completion("answer", "answer-openai", "managed", "m", 1, 1))
+    gateway = MeteredGateway(inner, PRICING)
+    with metering():
+        await gateway.complete("triage", [])
+        await gateway.complete("answer", [])
+    with metering():
+        await gateway.complete("answer", [])
+    first, second, third = inner.budgets
+    assert first is second and third is not first

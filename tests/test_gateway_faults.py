@@ -43,9 +43,20 @@ class Desk:
     local: FakeUpstream
 
 
-def build(tmp_path: Path, primary_url: str, local_url: str, *, max_calls: int = 6) -> Gateway:
+def build(
+    tmp_path: Path,
+    primary_url: str,
+    local_url: str,
+    *,
+    max_calls: int = 6,
+    max_calls_per_turn: int = 8,
+) -> Gateway:
     path = tmp_path / "models.yaml"
-    path.write_text(chain_models_yaml(primary_url, local_url, max_calls=max_calls))
+    path.write_text(
+        chain_models_yaml(
+            primary_url, local_url, max_calls=max_calls, max_calls_per_turn=max_calls_per_turn
+        )
+    )
     settings = Settings(gateway_config=path)
     return Gateway(load_gateway_config(settings, environ={}), default_max_tokens=32)
 
@@ -145,6 +156,28 @@ async def test_calls_per_request_stay_within_the_configured_bound(tmp_path: Path
     # Each group keeps one call for those behind it, so no retry is granted and the
     # extractive tier, third in the chain, finds the budget spent.
     assert (len(primary.calls()), len(local.calls())) == (1, 1)
+
+
+async def test_calls_per_turn_stay_within_the_configured_bound(tmp_path: Path) -> None:
+    down = Behaviour("500")
+    async with (
+        running_fake_upstream(Script(otherwise=down)) as primary,
+        running_fake_upstream(Script(otherwise=down)) as local,
+    ):
+        gateway = build(tmp_path, primary.url, local.url, max_calls_per_turn=3)
+        turn = gateway.new_turn_budget()
+        try:
+            answers = [
+                await gateway.complete("answer", MESSAGES, metadata=METADATA, turn_budget=turn)
+                for _ in range(4)
+            ]
+        finally:
+            await gateway.aclose()
+
+    # Four requests would make 12 provider calls unbounded; the turn stops at 3, and every
+    # request is still answered, by the extractive tier, which calls no provider.
+    assert len(primary.calls()) + len(local.calls()) == 3
+    assert {a.model_group for a in answers} == {"answer-extractive"}
 
 
 async def test_a_prompt_too_long_skips_to_the_larger_window(desk: Desk) -> None:

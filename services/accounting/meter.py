@@ -55,6 +55,8 @@ class TurnMeter:
     calls: list[ModelCall] = field(default_factory=list)
     avoided_usd: float = 0.0  # what a cache hit saved, priced as the answer it replayed
     cache_hits: int = 0
+    # The gateway's per-turn call budget, shared by every request of the turn.
+    call_budget: Any = None
 
     def record_cache_hit(self, avoided_usd: float) -> None:
         self.cache_hits += 1
@@ -136,6 +138,11 @@ class MeteredGateway:
         metadata: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
+        meter = _current.get()
+        if meter is not None and hasattr(self._gateway, "new_turn_budget"):
+            if meter.call_budget is None:
+                meter.call_budget = self._gateway.new_turn_budget()
+            kwargs.setdefault("turn_budget", meter.call_budget)
         completion = await self._gateway.complete(
             group,
             messages,
@@ -144,7 +151,6 @@ class MeteredGateway:
             metadata=metadata,
             **kwargs,
         )
-        meter = _current.get()
         if meter is not None:
             meter.calls.append(self.price(completion))
         return completion

@@ -74,7 +74,13 @@ class ChainWalk:
     """
 
     def __init__(
-        self, config: GatewayConfig, group: str, deadline: float | None, *, private: bool = False
+        self,
+        config: GatewayConfig,
+        group: str,
+        deadline: float | None,
+        *,
+        private: bool = False,
+        turn_budget: CallBudget | None = None,
     ) -> None:
         self._config = config
         self.group = group
@@ -85,12 +91,16 @@ class ChainWalk:
         self._deadline = deadline
         self._pending = list(self.chain)
         self._budget = CallBudget(config.max_calls_per_request)
+        self._turn_budget = turn_budget
         self.tried: list[str] = []
         self.reason = (
             "no self-hosted deployment can take private data"
             if private and not self.chain
             else "no deployment is configured for it"
         )
+
+    def _calls_providers(self, group: str) -> bool:
+        return any(d.tier != "deterministic" for d in self._config.in_group(group))
 
     def _keeps(self, group: str) -> bool:
         return all(d.tier != "managed" for d in self._config.in_group(group))
@@ -114,6 +124,16 @@ class ChainWalk:
         if retries is None:
             self.reason += f"; max_calls_per_request ({self._config.max_calls_per_request}) spent"
             return None
+        if self._turn_budget is not None and self._calls_providers(self._pending[0]):
+            providers_behind = sum(1 for g in self._pending[1:] if self._calls_providers(g))
+            granted = self._turn_budget.reserve(retries, providers_behind)
+            if granted is None:
+                # The turn has spent its provider calls: skip to what needs none.
+                skipped = self._pending.pop(0)
+                self.reason = f"max_calls_per_turn ({self._config.max_calls_per_turn}) spent"
+                logger.warning("group %s skipped for %s: %s", skipped, self.group, self.reason)
+                return self.next_hop(stream=stream)
+            retries = granted
         hop = self._pending.pop(0)
         self.tried.append(hop)
         return hop, hop_settings(self._config, hop, retries, left, stream=stream)

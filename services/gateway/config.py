@@ -76,6 +76,7 @@ class GatewayConfig:
     # Group -> active groups with a larger context window, tried when its prompt is too long.
     context_window_chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_calls_per_request: int = 6
+    max_calls_per_turn: int = 8
 
     @property
     def groups(self) -> list[str]:
@@ -184,6 +185,7 @@ def load_gateway_config(
         tuple(dropped),
         context_window_chains=window_chains,
         max_calls_per_request=spec.gateway.max_calls_per_request,
+        max_calls_per_turn=spec.gateway.max_calls_per_turn,
     )
 
 

@@ -11,7 +11,7 @@ import httpx
 import litellm
 import openai
 
-from gateway.attempts import ChainWalk
+from gateway.attempts import CallBudget, ChainWalk
 from gateway.completion import Completion, completion_from_response
 from gateway.config import GatewayConfig, load_gateway_config
 from gateway.custom_providers import register_custom_providers
@@ -72,6 +72,7 @@ class Gateway:
         metadata: Mapping[str, Any] | None = None,
         deadline: float | None = None,
         private: bool = False,
+        turn_budget: CallBudget | None = None,
     ) -> Completion:
         """Ask `group`, falling back along its chain; `max_tokens` defaults to the desk's cap.
 
@@ -81,8 +82,9 @@ class Gateway:
         is capped by what is left, and DeadlineExceeded is raised once nothing is.
         `private` marks a request that carries customer personal data (or whose tenant
         requires it): it only ever goes to self-hosted or deterministic deployments.
+        `turn_budget` (from `new_turn_budget()`) is shared by all requests of one turn.
         """
-        walk = ChainWalk(self._config, group, deadline, private=private)
+        walk = ChainWalk(self._config, group, deadline, private=private, turn_budget=turn_budget)
         while (step := walk.next_hop(stream=False)) is not None:
             hop, settings = step
             try:
@@ -113,6 +115,7 @@ class Gateway:
         metadata: Mapping[str, Any] | None = None,
         deadline: float | None = None,
         private: bool = False,
+        turn_budget: CallBudget | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream `group`'s answer: TextDelta events, then StreamCompleted or StreamFailed.
 
@@ -122,7 +125,7 @@ class Gateway:
         `complete`, ModelGroupUnavailable or DeadlineExceeded. The deadline bounds the
         wait for the first text; once text flows, `stream_timeout` bounds each gap.
         """
-        walk = ChainWalk(self._config, group, deadline, private=private)
+        walk = ChainWalk(self._config, group, deadline, private=private, turn_budget=turn_budget)
         while (step := walk.next_hop(stream=True)) is not None:
             hop, settings = step
             stream: Any = None
@@ -169,6 +172,10 @@ class Gateway:
             # fall back: it would spend calls outside the budget and past the deadline.
             "fallbacks": [],
         }
+
+    def new_turn_budget(self) -> CallBudget:
+        """Provider calls one customer turn may make (`max_calls_per_turn` in models.yaml)."""
+        return CallBudget(self._config.max_calls_per_turn)
 
     @property
     def embedder(self) -> Embedder:

@@ -69,6 +69,9 @@ class GatewaySettingsSpec(BaseModel):
 
     # Provider calls one request may make, retries and fallbacks included.
     max_calls_per_request: int = Field(default=6, ge=1)
+    # Provider calls one customer turn may make across all its requests (triage, answer,
+    # summary); deterministic groups do not count, so the last resort always answers.
+    max_calls_per_turn: int = Field(default=8, ge=1)
 
 
 class ModelsFile(BaseModel):

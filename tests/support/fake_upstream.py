@@ -332,7 +332,9 @@ if __name__ == "__main__":
     main()
 
 
-def chain_models_yaml(primary_url: str, local_url: str, *, max_calls: int = 6) -> str:
+def chain_models_yaml(
+    primary_url: str, local_url: str, *, max_calls: int = 6, max_calls_per_turn: int = 8
+) -> str:
     """A models.yaml whose `answer` chain starts at `primary_url`, then `local_url`, then
     the extractive responder: the desk's chain with both model tiers played by fakes."""
     return f"""
@@ -370,4 +372,5 @@ router_settings:
   cooldown_time: 15
 gateway:
   max_calls_per_request: {max_calls}
+  max_calls_per_turn: {max_calls_per_turn}
 """
