@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from desk.records import sql
-from desk.records.base import Conversation, Ticket, UsageLine, UsageRecord, utcnow
+from desk.records.base import Conversation, Ticket, UsageRecord, utcnow
+from desk.records.reads import SharedReads
 from desk.records.schema import STATEMENTS
 
 
@@ -19,7 +19,7 @@ def _q(query: str) -> str:
     return query.replace("%s", "?")
 
 
-class SqliteRecords:
+class SqliteRecords(SharedReads):
     backend = "sqlite"
 
     def __init__(self, path: Path) -> None:
@@ -57,10 +57,6 @@ class SqliteRecords:
             await self.db.commit()
         return Conversation(id=conversation_id, tenant=tenant, created_at=created, turns=0)
 
-    async def get_conversation(self, conversation_id: str, tenant: str) -> Conversation | None:
-        rows = await self._fetchall(sql.SELECT_CONVERSATION, conversation_id, tenant)
-        return sql.conversation_from_row(rows[0]) if rows else None
-
     async def count_turn(self, conversation_id: str) -> int:
         async with self._lock:
             rows = await self._fetchall(sql.COUNT_TURN, conversation_id)
@@ -76,35 +72,12 @@ class SqliteRecords:
             await self.db.commit()
         return ticket
 
-    async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]:
-        rows = await self._fetchall(sql.SELECT_TICKETS, conversation_id, tenant)
-        return [sql.ticket_from_row(row) for row in rows]
-
     async def record_usage(self, records: Sequence[UsageRecord]) -> None:
         if not records:
             return
         async with self._lock:
             await self.db.executemany(_q(sql.INSERT_USAGE), [sql.usage_params(r) for r in records])
             await self.db.commit()
-
-    async def usage_by_model(self, tenant: str, since: datetime) -> list[UsageLine]:
-        rows = await self._fetchall(sql.USAGE_BY_MODEL, tenant, since.isoformat())
-        return [sql.usage_from_row(row) for row in rows]
-
-    async def spend_since(self, tenant: str, since: datetime) -> tuple[float, float]:
-        rows = await self._fetchall(sql.SPEND_SINCE, tenant, since.isoformat())
-        return float(rows[0][0]), float(rows[0][1])
-
-    async def conversation_spend(self, conversation_id: str, tenant: str) -> float:
-        rows = await self._fetchall(sql.CONVERSATION_SPEND, conversation_id, tenant)
-        return float(rows[0][0])
-
-    async def ping(self) -> bool:
-        try:
-            await self._fetchall("SELECT 1")
-        except Exception:
-            return False
-        return True
 
     async def close(self) -> None:
         if self._db is not None:

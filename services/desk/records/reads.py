@@ -1,0 +1,42 @@
+"""Reads both backends share: the same SQL, run through each backend's own `_fetchall`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+
+from desk.records import sql
+from desk.records.base import Conversation, Ticket, UsageLine
+
+
+class SharedReads(ABC):
+    @abstractmethod
+    async def _fetchall(self, query: str, *params: Any) -> list[tuple[Any, ...]]: ...
+
+    async def get_conversation(self, conversation_id: str, tenant: str) -> Conversation | None:
+        rows = await self._fetchall(sql.SELECT_CONVERSATION, conversation_id, tenant)
+        return sql.conversation_from_row(rows[0]) if rows else None
+
+    async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]:
+        rows = await self._fetchall(sql.SELECT_TICKETS, conversation_id, tenant)
+        return [sql.ticket_from_row(row) for row in rows]
+
+    async def usage_by_model(self, tenant: str, since: datetime) -> list[UsageLine]:
+        rows = await self._fetchall(sql.USAGE_BY_MODEL, tenant, since.isoformat())
+        return [sql.usage_from_row(row) for row in rows]
+
+    async def spend_since(self, tenant: str, since: datetime) -> tuple[float, float]:
+        rows = await self._fetchall(sql.SPEND_SINCE, tenant, since.isoformat())
+        return float(rows[0][0]), float(rows[0][1])
+
+    async def conversation_spend(self, conversation_id: str, tenant: str) -> float:
+        rows = await self._fetchall(sql.CONVERSATION_SPEND, conversation_id, tenant)
+        return float(rows[0][0])
+
+    async def ping(self) -> bool:
+        try:
+            await self._fetchall("SELECT 1")
+        except Exception:
+            return False
+        return True
