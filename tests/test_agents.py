@@ -26,6 +26,7 @@ from tests.support.fakes import (
     Chunk,
     Decision,
     Hit,
+    OneHotEmbedder,
     ScriptedGateway,
     ScriptedStore,
     scripted_services,
@@ -180,3 +181,24 @@ async def test_a_handoff_summary_never_leaves_self_hosted_models(records: Sqlite
     )
     await turn(graph, "get me a human")
     assert gateway.calls[0][0] == "summarize" and gateway.private == [True]
+
+
+async def test_a_message_is_embedded_once_however_many_steps_need_it() -> None:
+    from knowledge.embedder import RecentEmbeddings
+
+    class Counting(OneHotEmbedder):
+        calls = 0
+
+        async def embed(self, texts: Any) -> Any:
+            Counting.calls += 1
+            return await super().embed(texts)
+
+    embedder = RecentEmbeddings(Counting(), size=2)
+    first = await embedder.embed(["Where is my card?"])
+    again = await embedder.embed(["Where is my card?"])
+    assert (first == again).all() and Counting.calls == 1
+    await embedder.embed(["a", "b"])  # batches are not remembered
+    await embedder.embed(["b"])
+    await embedder.embed(["c"])  # evicts the oldest single text
+    await embedder.embed(["Where is my card?"])
+    assert Counting.calls == 5

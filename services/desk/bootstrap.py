@@ -21,6 +21,7 @@ from desk.checkpointer import open_checkpointer
 from desk.records import Records, open_records
 from desk.triage import SemanticRouter, build_router
 from gateway import Gateway, build_gateway
+from knowledge.embedder import RecentEmbeddings
 from knowledge.vectorstore import VectorStore, open_vector_store
 from semantic_cache import CacheSettings, SemanticCache, open_semantic_cache
 from supportdesk.config import Settings
@@ -66,7 +67,8 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
     stack.push_async_callback(gateway.aclose)
     # The agents see a metered gateway: every call is priced into the turn's meter.
     metered = MeteredGateway(gateway, Pricing(gateway.config.deployments))
-    embedder = gateway.embedder
+    # A customer message is embedded by several steps of a turn; once is enough.
+    embedder = RecentEmbeddings(gateway.embedder)
     store = await open_vector_store(settings, embedder.name, embedder.dimension)
     stack.push_async_callback(store.close)
     router = await build_router(settings, embedder, metered)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -77,3 +78,39 @@ class LocalEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, self.encode, list(texts))
+
+
+class RecentEmbeddings:
+    """Remembers the vectors of recently embedded single texts.
+
+    One customer message is embedded by triage, the cache lookup, retrieval and the cache
+    store within a turn; this makes that one model call instead of four. Batches (ingest,
+    the router's examples) pass straight through.
+    """
+
+    def __init__(self, inner: Embedder, size: int = 256) -> None:
+        self._inner = inner
+        self._size = size
+        self._recent: OrderedDict[str, Vectors] = OrderedDict()
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self._inner.dimension
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        if len(texts) != 1:
+            return await self._inner.embed(texts)
+        text = texts[0]
+        cached = self._recent.get(text)
+        if cached is None:
+            cached = await self._inner.embed(texts)
+            self._recent[text] = cached
+            if len(self._recent) > self._size:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(text)
+        return cached
