@@ -8,6 +8,7 @@ graph on the real adapters.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,13 @@ import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
+from desk.agents import replies
 from desk.agents.graph import build_graph
 from desk.agents.grounding import check_citations
 from desk.agents.state import DeskContext
 from desk.agents.triage import accepts_offer
 from desk.records.sqlite import SqliteRecords
+from gateway.errors import ModelGroupUnavailable
 from tests.support.fakes import (
     DELIVERY,
     FEES,
@@ -28,6 +31,7 @@ from tests.support.fakes import (
     Hit,
     OneHotEmbedder,
     ScriptedGateway,
+    ScriptedRouter,
     ScriptedStore,
     scripted_services,
 )
@@ -117,6 +121,29 @@ async def test_an_uncovered_question_offers_a_person_and_yes_hands_off(
     tickets = await records.tickets_for("c1", "harbor")
     assert len(tickets) == 1 and tickets[0].summary == "Customer asks about crypto staking."
     assert tickets[0].reference in state["answer"]
+
+
+async def test_a_dead_embedding_model_degrades_the_turn(records: SqliteRecords) -> None:
+    """Without embeddings neither triage nor search works: the desk says so and offers a
+    person, and "yes" still reaches one (that rule needs no embeddings)."""
+
+    class BlindRouter(ScriptedRouter):
+        async def classify(self, text: str) -> Decision:
+            raise ModelGroupUnavailable("embed", ("embed",), "connection refused")
+
+    gateway = ScriptedGateway({"summarize": "Could not be understood; wants a person."})
+    services = replace(
+        scripted_services(gateway, ScriptedStore([DELIVERY]), records), router=BlindRouter({})
+    )
+    graph = build_graph(services, InMemorySaver())
+    state = await turn(graph, "Where is my card?")
+    assert (state["route"], state["triage_method"]) == ("unavailable", "degraded")
+    assert state["answer"] == replies.CANNOT_UNDERSTAND and state["offered_handoff"]
+    assert gateway.calls == []
+
+    state = await turn(graph, "yes")
+    assert state["route"] == "handoff"
+    assert len(await records.tickets_for("c1", "harbor")) == 1
 
 
 async def test_handoff_survives_a_dead_summary_model(records: SqliteRecords) -> None:

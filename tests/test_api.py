@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,13 @@ from desk.api.app import create_app
 from gateway import build_gateway
 from ingest.command import run as run_ingest
 from supportdesk.config import Settings
+from tests.support.fake_upstream import (
+    Behaviour,
+    Script,
+    chain_models_yaml,
+    running_fake_upstream,
+    unused_url,
+)
 from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer, temporary_redis
 from tests.support.sse import parse_sse
@@ -372,3 +380,61 @@ async def test_a_redis_outage_never_fails_a_turn_and_caching_comes_back(
         pytest.fail("the cache did not come back after Redis did")
     ready = (await client.get("/readyz")).json()
     assert ready["checks"]["semantic_cache"]["status"] == "ok"
+
+
+async def test_a_stream_cut_after_shown_text_ends_in_one_error_and_a_failed_turn(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A managed primary (the fake upstream) cuts its stream after the first cited sentence.
+
+    The customer has read that sentence, so no fallback may append a second answer: the
+    stream ends with one `error`, the turn is recorded as failed, the history forgets the
+    message, and sending it again is answered.
+    """
+    first = "If your card hasn't arrived, report it in the app [1]."
+    script = Script(
+        reply=f"{first} We send a new one within 5 working days [1].",
+        otherwise=Behaviour("cut", cut_after=len(first.split(" ")) + 1),
+    )
+    async with running_fake_upstream(script) as primary:
+        config = tmp_path / "models.yaml"
+        config.write_text(chain_models_yaml(primary.url, unused_url()))
+        # A second app beside the module's: it needs its own copy of the data directory,
+        # since embedded Qdrant admits one client per folder.
+        data = tmp_path / "data"
+        shutil.copytree(settings.data_dir, data)
+        cut_settings = settings.model_copy(
+            update={"data_dir": data, "gateway_config": config, "semantic_cache_enabled": False}
+        )
+        async with running(cut_settings) as client:
+            cid = await start(client)
+            url = f"/v1/conversations/{cid}/messages"
+            sse = {"Accept": "text/event-stream"}
+            response = await client.post(url, json={"content": QUESTION}, headers=sse)
+            events = parse_sse(response.text)
+            names = [name for name, _ in events]
+            assert names[-1] == "error" and names.count("error") == 1 and "done" not in names
+            error = events[-1][1]
+            assert (error["code"], error["retryable"]) == ("answer_interrupted", True)
+            shown = "".join(data["text"] for name, data in events if name == "token")
+            assert shown == first.removesuffix(".")
+            assert len(primary.calls()) == 1  # nothing else was asked to continue it
+
+            history = (await client.get(f"/v1/conversations/{cid}")).json()
+            assert history["messages"] == [] and history["turns"] == 0
+            [failed] = history["failed_turns"]
+            assert failed["message"] == QUESTION and failed["code"] == "answer_interrupted"
+            assert failed["retryable"] and failed["shown"] == shown
+
+            as_json = await client.post(url, json={"content": QUESTION})
+            assert as_json.status_code == 503, as_json.text
+            assert as_json.json()["error"]["code"] == "answer_interrupted"
+            assert as_json.headers["retry-after"] == "1"
+
+            primary.script.otherwise = Behaviour()
+            retried = await client.post(url, json={"content": QUESTION})
+            assert retried.status_code == 200, retried.text
+            assert retried.json()["answer"] == script.reply and retried.json()["turn"] == 1
+            history = (await client.get(f"/v1/conversations/{cid}")).json()
+            assert history["messages"][0]["content"] == QUESTION
+            assert len(history["messages"]) == 2 and len(history["failed_turns"]) == 2

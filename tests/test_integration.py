@@ -107,6 +107,10 @@ async def test_conversation_survives_restart_and_model_outage(
             assert "card-delivery" in {c["doc_id"] for c in done["citations"]}
             assert done["answered_by"]["group"] in {"answer-local", "answer-extractive"}
             assert any(name == "token" for name, _ in events)
+            # SmolLM2 was asked (and kept or replaced); its tokens are priced from models.yaml.
+            local_calls = [c for c in done["usage"]["calls"] if c["deployment"] == "answer-smollm2"]
+            assert local_calls and local_calls[0]["completion_tokens"] > 0
+            assert local_calls[0]["cost_usd"] > 0 and done["usage"]["cost_usd"] > 0
 
             follow_up = await client.post(
                 f"/v1/conversations/{cid}/messages",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desk.records import Records
+from desk.records import FailedTurn, Records
 from desk.records.postgres import PostgresRecords
 from desk.records.sqlite import SqliteRecords
 
@@ -61,6 +61,24 @@ async def test_tickets_belong_to_their_conversation_and_tenant(records: Records)
     assert tickets[0].summary == "Lost card." and tickets[0].status == "open"
     assert first.reference.startswith("HB-") and first.reference != second.reference
     assert await records.tickets_for(cid, "other-bank") == []
+
+
+async def test_failed_turns_keep_the_message_for_their_conversation_only(
+    records: Records,
+) -> None:
+    cid = new_id()
+    conversation = await records.create_conversation(cid, "harbor")
+    failed = FailedTurn.new(
+        conversation,
+        "Where is my card?",
+        code="answer_interrupted",
+        reason="answer-primary failed mid-answer: cut",
+        retryable=True,
+        shown="Cards arrive within 5 days [1]",
+    )
+    await records.record_failed_turn(failed)
+    assert await records.failed_turns(cid, "harbor") == [failed]
+    assert await records.failed_turns(cid, "other-bank") == []
 
 
 async def test_ping(records: Records) -> None:

@@ -6,7 +6,7 @@ nodes in tasks that copy the context, so every node sees the same meter object.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
@@ -138,11 +138,7 @@ class MeteredGateway:
         metadata: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
-        meter = _current.get()
-        if meter is not None and hasattr(self._gateway, "new_turn_budget"):
-            if meter.call_budget is None:
-                meter.call_budget = self._gateway.new_turn_budget()
-            kwargs.setdefault("turn_budget", meter.call_budget)
+        meter = self._share_turn_budget(kwargs)
         completion = await self._gateway.complete(
             group,
             messages,
@@ -154,6 +150,33 @@ class MeteredGateway:
         if meter is not None:
             meter.calls.append(self.price(completion))
         return completion
+
+    async def stream(
+        self,
+        group: str,
+        messages: Sequence[Mapping[str, str]],
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """`Gateway.stream`, with the completed answer priced and recorded like `complete`.
+
+        A stream that fails after its first text is not recorded: the provider reported
+        no usage for it, and a guess would make the ledger look exact when it is not.
+        """
+        meter = self._share_turn_budget(kwargs)
+        async for event in self._gateway.stream(group, messages, **kwargs):
+            completion = getattr(event, "completion", None)
+            if meter is not None and completion is not None:
+                meter.calls.append(self.price(completion))
+            yield event
+
+    def _share_turn_budget(self, kwargs: dict[str, Any]) -> TurnMeter | None:
+        """Every request of a turn draws on one provider-call budget, made on first use."""
+        meter = _current.get()
+        if meter is not None and hasattr(self._gateway, "new_turn_budget"):
+            if meter.call_budget is None:
+                meter.call_budget = self._gateway.new_turn_budget()
+            kwargs.setdefault("turn_budget", meter.call_budget)
+        return meter
 
     def price(self, completion: CompletionLike) -> ModelCall:
         return ModelCall(

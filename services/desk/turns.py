@@ -21,6 +21,7 @@ from desk.agents.state import DeskContext
 from desk.bootstrap import Desk
 from desk.records import Conversation, UsageRecord
 from desk.records.base import utcnow
+from desk.turn_failures import fail_turn
 
 
 class TurnRejected(Exception):
@@ -127,7 +128,11 @@ def done_metadata(state: dict[str, Any]) -> dict[str, Any]:
 async def run_turn(
     desk: Desk, gate: TurnGate, conversation: Conversation, text: str
 ) -> AsyncIterator[TurnEvent]:
-    """Yields the agents' events, then `done`; raises TurnRejected before any event."""
+    """Yields the agents' events, then `done`.
+
+    Raises TurnRejected before any event when the turn cannot start, and TurnFailed when
+    it started and could not finish (recorded, and rolled back from the history).
+    """
     settings = desk.settings
     if conversation.turns >= settings.max_turns:
         raise TurnRejected(
@@ -152,18 +157,26 @@ async def run_turn(
             private=conversation.tenant in settings.private_tenants,
         )
         final: dict[str, Any] = {}
-        async with asyncio.timeout(settings.turn_timeout_s):
-            async for part in desk.graph.astream(
-                {"messages": [HumanMessage(content=text)]},
-                config,
-                context=context,
-                stream_mode=["custom", "values"],
-                version="v2",
-            ):
-                if part["type"] == "custom":
-                    yield TurnEvent(part["data"]["event"], part["data"]["data"])
-                elif part["type"] == "values":
-                    final = dict(part["data"])
+        shown: list[str] = []
+        try:
+            async with asyncio.timeout(settings.turn_timeout_s):
+                async for part in desk.graph.astream(
+                    {"messages": [HumanMessage(content=text)]},
+                    config,
+                    context=context,
+                    stream_mode=["custom", "values"],
+                    version="v2",
+                ):
+                    if part["type"] == "custom":
+                        event = TurnEvent(part["data"]["event"], part["data"]["data"])
+                        if event.event == "token":
+                            shown.append(event.data["text"])
+                        yield event
+                    elif part["type"] == "values":
+                        final = dict(part["data"])
+        except Exception as exc:
+            await record_usage(desk, conversation, meter)
+            raise await fail_turn(desk, config, conversation, text, exc, "".join(shown)) from exc
         turns = await desk.records.count_turn(conversation.id)
         await record_usage(desk, conversation, meter)
         metadata = done_metadata(final)

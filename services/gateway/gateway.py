@@ -39,6 +39,11 @@ class Gateway:
 
     def __init__(self, config: GatewayConfig, *, default_max_tokens: int) -> None:
         register_custom_providers()
+        # Retries are the Router's job, counted against the per-turn call budget. LiteLLM's
+        # OpenAI embedding path reads `max_retries or DEFAULT_MAX_RETRIES`, so the Router's
+        # max_retries=0 becomes the SDK's 2 and one embedding became up to 6 requests
+        # (tests/test_gateway_embedding_faults.py). Chat calls already pass 0 through.
+        litellm.DEFAULT_MAX_RETRIES = 0  # type: ignore[misc]
         self._config = config
         self._default_max_tokens = default_max_tokens
         try:

@@ -65,6 +65,9 @@ class Script:
     reply: str = "Tap Freeze under Cards in the Harbor app [1]."
     ttft_s: float = 0.0
     tokens_per_s: float | None = None  # None: every token at once
+    # OpenAI sends a final usage chunk when asked (`stream_options.include_usage`);
+    # llama-cpp-python's server never does (tests/test_fake_upstream_contract.py).
+    stream_usage: bool = True
     then: deque[Behaviour] = field(default_factory=deque)
     otherwise: Behaviour = field(default_factory=Behaviour)
 
@@ -178,7 +181,7 @@ class FakeUpstream:
             raise _DropConnection
         final = {**envelope, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
         await _event(send, json.dumps(final))
-        if (body.get("stream_options") or {}).get("include_usage"):
+        if self.script.stream_usage and (body.get("stream_options") or {}).get("include_usage"):
             await _event(send, json.dumps({**envelope, "choices": [], "usage": usage}))
         await _event(send, "[DONE]", more=False)
 

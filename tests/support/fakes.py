@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from desk.agents.services import AgentServices
 from desk.records import Records
+from gateway.stream_events import StreamCompleted, StreamEvent, StreamFailed, TextDelta
 from supportdesk.config import Settings
 
 
@@ -28,6 +30,9 @@ class ScriptedGateway:
     calls: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
     private: list[bool] = field(default_factory=list)
 
+    # group -> after how many words its stream fails (0: before the first word).
+    stream_fails_after: dict[str, int] = field(default_factory=dict)
+
     async def complete(
         self, group: str, messages: list[dict[str, str]], **kwargs: Any
     ) -> Completion:
@@ -36,6 +41,23 @@ class ScriptedGateway:
         if group not in self.answers:
             raise RuntimeError(f"{group} is down")
         return Completion(self.answers[group], group)
+
+    async def stream(
+        self, group: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[StreamEvent]:
+        """The scripted answer a word at a time, like `Gateway.stream`, failures included."""
+        self.calls.append((group, kwargs.get("metadata")))
+        self.private.append(bool(kwargs.get("private")))
+        if group not in self.answers:
+            raise RuntimeError(f"{group} is down")
+        words = re.findall(r"\S+\s*", self.answers[group])
+        fail_after = self.stream_fails_after.get(group, len(words) + 1)
+        for i, word in enumerate(words):
+            if i == fail_after:
+                yield StreamFailed("cut", True, group, "fake", "".join(words[:i]))
+                return
+            yield TextDelta(word)
+        yield StreamCompleted(Completion(self.answers[group], group))  # type: ignore[arg-type]
 
 
 class OneHotEmbedder:

@@ -5,7 +5,8 @@
                     │                                            └─ not_covered → END
                     ├─ handoff      → handoff → END
                     ├─ smalltalk    → smalltalk → END
-                    └─ out_of_scope → out_of_scope → END
+                    ├─ out_of_scope → out_of_scope → END
+                    └─ unavailable  → cannot_understand → END   (embeddings down)
 
 Routes come from triage's labels; a label the graph does not know goes to knowledge,
 so adding a route to the examples never strands a turn.
@@ -21,7 +22,7 @@ from desk.agents.cache import make_cache_lookup, make_cache_store, route_after_c
 from desk.agents.handoff import make_handoff
 from desk.agents.knowledge import make_answer, make_retrieve, not_covered
 from desk.agents.services import AgentServices
-from desk.agents.smalltalk import out_of_scope, smalltalk
+from desk.agents.smalltalk import cannot_understand, out_of_scope, smalltalk
 from desk.agents.state import DeskContext, DeskState, InputState
 from desk.agents.triage import make_triage
 
@@ -30,6 +31,7 @@ ROUTES = {
     "handoff": "handoff",
     "smalltalk": "smalltalk",
     "out_of_scope": "out_of_scope",
+    "unavailable": "cannot_understand",
 }
 
 
@@ -39,6 +41,18 @@ def route_after_triage(state: DeskState) -> str:
 
 def route_after_retrieve(state: DeskState) -> str:
     return "answer" if state.get("covered") else "not_covered"
+
+
+# Nodes after which a turn is over. A state edit made "as" one of them leaves the thread
+# with nothing pending, which is how a failed turn is rolled back (desk.turn_failures).
+TURN_ENDS = (
+    "cache_store",
+    "not_covered",
+    "handoff",
+    "smalltalk",
+    "out_of_scope",
+    "cannot_understand",
+)
 
 
 def build_graph(
@@ -54,6 +68,7 @@ def build_graph(
     builder.add_node("handoff", make_handoff(services))
     builder.add_node("smalltalk", smalltalk)
     builder.add_node("out_of_scope", out_of_scope)
+    builder.add_node("cannot_understand", cannot_understand)
 
     builder.add_edge(START, "triage")
     builder.add_conditional_edges("triage", route_after_triage, list(set(ROUTES.values())))
@@ -62,6 +77,6 @@ def build_graph(
     )
     builder.add_conditional_edges("retrieve", route_after_retrieve, ["answer", "not_covered"])
     builder.add_edge("answer", "cache_store")
-    for node in ("cache_store", "not_covered", "handoff", "smalltalk", "out_of_scope"):
+    for node in TURN_ENDS:
         builder.add_edge(node, END)
     return builder.compile(checkpointer=checkpointer, name="harbor-support-desk")

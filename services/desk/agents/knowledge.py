@@ -1,12 +1,14 @@
 """The knowledge agent: retrieve from the help centre, answer with citations, or say it can't.
 
-Answers are checked before the customer sees them: an answer that cites nothing, or
-cites a source it was not given, is replaced by the gateway's extractive responder,
-which quotes the retrieved sentences with their citations.
+Answers stream as they are generated, through a citation gate: the customer reads text
+only once a citation to a retrieved source vouches for it (ADR 0005). An answer that
+cites nothing, or breaks before any vouched-for text, is replaced unseen by the
+gateway's extractive responder, which quotes the retrieved sentences with citations.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -14,7 +16,8 @@ from langgraph.runtime import Runtime
 
 from desk.agents import prompts, replies
 from desk.agents.events import emit, emit_text
-from desk.agents.grounding import check_citations
+from desk.agents.failures import AnswerInterrupted
+from desk.agents.grounding import CitationGate, check_citations
 from desk.agents.privacy import carries_personal_data
 from desk.agents.services import AgentServices
 from desk.agents.state import AnsweredBy, Citation, DeskContext, DeskState, Source
@@ -23,6 +26,7 @@ from desk.agents.transcript import (
     last_customer_message,
     previous_customer_message,
 )
+from gateway.stream_events import StreamCompleted, StreamFailed, TextDelta
 
 EXTRACTIVE_GROUP = "answer-extractive"
 INTENT_BOOST = 0.05  # An article that lists the routed intent wins close calls.
@@ -103,32 +107,36 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
         messages = prompts.answer_messages(
             question, sources, earlier_turns(state["messages"], HISTORY_TURNS)
         )
-        # Retrieval judged these sources relevant, so the extractive tier may quote source 1
-        # even when the question shares few words with it.
         private = runtime.context.private or carries_personal_data(
             [question, *(text for role, text in earlier_turns(state["messages"], HISTORY_TURNS))]
         )
+        # Retrieval judged these sources relevant, so the extractive tier may quote source 1
+        # even when the question shares few words with it.
         metadata = {
             "question": question,
             "sources": [dict(s) for s in sources],
             "sources_vouched": True,
         }
-        completion = await services.gateway.complete(
-            "answer",
+        streamed = await stream_grounded(
+            services.gateway,
             messages,
+            len(sources),
             max_tokens=settings.answer_max_tokens,
             metadata=metadata,
             deadline=runtime.context.deadline,
             private=private,
         )
-        grounding = check_citations(completion.text, len(sources))
-        replaced = not grounding.grounded and completion.model_group != EXTRACTIVE_GROUP
-        if replaced:
+        completion, text, replaced = streamed.completion, streamed.shown, None
+        if not text:
+            # Nothing reached the customer: an ungrounded answer, or a stream that broke
+            # before its first vouched-for text, is replaced unseen by the sources' own words.
+            replaced = streamed.problem or "ungrounded"
             completion = await services.gateway.complete(
                 EXTRACTIVE_GROUP, messages, metadata=metadata, private=True
             )
-            grounding = check_citations(completion.text, len(sources))
-        text = completion.text.strip()
+            text = completion.text.strip()
+            emit_text(text)
+        grounding = check_citations(text, len(sources))
         citations = citations_for(sources, grounding.cited)
         answered_by = AnsweredBy(
             group=completion.model_group,
@@ -136,12 +144,13 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
             tier=completion.tier,
             model=completion.model,
         )
-        emit_text(text)
         emit("citations", {"citations": citations})
         return {
             "answer": text,
             "citations": citations,
-            "grounded": grounding.grounded,
+            # An answer cut at an invented citation is grounded as far as it goes, but it is
+            # not the whole answer, so it is never cached.
+            "grounded": grounding.grounded and not streamed.truncated,
             "answered_by": answered_by,
             "private": private,
             "messages": [
@@ -151,13 +160,58 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
                         "route": "knowledge",
                         "citations": citations,
                         "answered_by": answered_by,
-                        "replaced_ungrounded": replaced,
+                        "replaced_ungrounded": replaced is not None,
+                        "replaced_because": replaced,
+                        "truncated_at_unknown_citation": streamed.truncated,
                     },
                 )
             ],
         }
 
     return answer
+
+
+@dataclass
+class Streamed:
+    """What one grounded stream showed the customer, and how it ended."""
+
+    shown: str = ""
+    completion: Any = None
+    truncated: bool = False  # stopped at a citation to a source it was not given
+    problem: str | None = None  # why nothing was shown, when nothing was
+
+
+async def stream_grounded(
+    gateway: Any, messages: list[dict[str, str]], source_count: int, **kwargs: Any
+) -> Streamed:
+    """Streams the `answer` group to the customer through a CitationGate.
+
+    A failure before any text was released is invisible (the caller answers from the
+    sources instead); a failure after it raises AnswerInterrupted. After the gate breaks
+    the stream is still read to its end, unseen, so the call's usage is recorded exactly.
+    """
+    gate = CitationGate(source_count)
+    result = Streamed()
+    async for event in gateway.stream("answer", messages, **kwargs):
+        if isinstance(event, TextDelta):
+            emit_text(gate.feed(event.text))
+        elif isinstance(event, StreamCompleted):
+            result.completion = event.completion
+            emit_text(gate.finish())
+        elif isinstance(event, StreamFailed):
+            if gate.released.strip():
+                raise AnswerInterrupted(
+                    f"{event.deployment} failed mid-answer: {event.reason}",
+                    retryable=event.retryable,
+                    shown=gate.released,
+                )
+            result.problem = f"stream_failed: {event.reason}"
+            return result
+    result.shown = gate.released.strip()
+    result.truncated = gate.broken and bool(result.shown)
+    if not result.shown:
+        result.problem = "ungrounded"
+    return result
 
 
 async def not_covered(state: DeskState) -> dict[str, Any]:

@@ -26,6 +26,12 @@ OUT_OF_SCOPE = (
     "can help with?"
 )
 
+CANNOT_UNDERSTAND = (
+    "Sorry, I can't look anything up at the moment. Please try again in a few minutes, or "
+    'I can connect you with a member of our support team: just say "yes". If your card is '
+    "lost or stolen, call +44 20 7946 0123 at any time."
+)
+
 NOT_COVERED = (
     "I couldn't find an answer to that in Harbor Bank's help centre, so I don't want to "
     "guess. Would you like me to connect you with a member of our support team? Just say "

@@ -1,4 +1,5 @@
-"""Turns answered without retrieval or a model: small talk and out-of-scope questions."""
+"""Turns answered without retrieval or a model: small talk, out of scope, and the reply for
+when the desk cannot understand messages at all (its embedding model is down)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,9 @@ async def smalltalk(state: DeskState) -> dict[str, Any]:
 
 async def out_of_scope(state: DeskState) -> dict[str, Any]:
     return _reply("out_of_scope", replies.OUT_OF_SCOPE)
+
+
+async def cannot_understand(state: DeskState) -> dict[str, Any]:
+    """The embedding model is down, so neither triage nor search can work: say so, offer a
+    person, and accept a "yes" next turn (handled by rule, without embeddings)."""
+    return {**_reply("unavailable", replies.CANNOT_UNDERSTAND), "offered_handoff": True}

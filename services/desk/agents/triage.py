@@ -7,6 +7,7 @@ and says yes is handed off, whatever the router would make of "yes please".
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -16,6 +17,9 @@ from desk.agents.events import emit
 from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState
 from desk.agents.transcript import last_customer_message
+from gateway.errors import ModelGroupUnavailable
+
+log = logging.getLogger(__name__)
 
 _YES = re.compile(
     r"^\s*(yes|yeah|yep|yup|sure|ok|okay|please|y|go ahead|do it|connect me)\b[\s\w,.!]*$",
@@ -51,7 +55,18 @@ def make_triage(services: AgentServices):  # type: ignore[no-untyped-def]
                 "triage_method": "rule",
             }
         else:
-            decision = await services.router.classify(text)
+            try:
+                decision = await services.router.classify(text)
+            except ModelGroupUnavailable as exc:
+                log.warning("triage cannot embed the message, the desk is degraded: %s", exc)
+                update = {
+                    "route": "unavailable",
+                    "intent": None,
+                    "confidence": 0.0,
+                    "triage_method": "degraded",
+                }
+                emit("route", update)
+                return {**FRESH_TURN, **update, "offered_handoff": False}
             update = {
                 "route": str(decision.route),
                 "intent": decision.intent,

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from desk.turn_failures import TurnFailed
 from desk.turns import TurnRejected
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TurnRejected)
     async def turn_rejected(request: Request, exc: TurnRejected) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(TurnFailed)
+    async def turn_failed(request: Request, exc: TurnFailed) -> JSONResponse:
+        response = error_response(exc.status, exc.code, exc.message)
+        if exc.retryable:
+            response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

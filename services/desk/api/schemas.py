@@ -52,11 +52,22 @@ class HistoryMessage(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class FailedTurnOut(BaseModel):
+    """A message whose turn failed; it is not in `messages`, and may be sent again."""
+
+    message: str
+    code: str
+    retryable: bool
+    shown: str = Field(description="What the customer saw before the failure.")
+    created_at: datetime
+
+
 class ConversationOut(BaseModel):
     id: str
     created_at: datetime
     turns: int
     messages: list[HistoryMessage]
+    failed_turns: list[FailedTurnOut] = Field(default_factory=list)
 
 
 class ErrorBody(BaseModel):

@@ -4,7 +4,22 @@ One interface, `Records`, with an embedded SQLite default and a Postgres backend
 selected by `DATABASE_URL`; `tests/test_records.py` runs the same contract on both.
 """
 
-from desk.records.base import Conversation, Records, Ticket, UsageLine, UsageRecord
+from desk.records.base import (
+    Conversation,
+    FailedTurn,
+    Records,
+    Ticket,
+    UsageLine,
+    UsageRecord,
+)
 from desk.records.factory import open_records
 
-__all__ = ["Conversation", "Records", "Ticket", "UsageLine", "UsageRecord", "open_records"]
+__all__ = [
+    "Conversation",
+    "FailedTurn",
+    "Records",
+    "Ticket",
+    "UsageLine",
+    "UsageRecord",
+    "open_records",
+]

@@ -60,6 +60,44 @@ class UsageRecord:
 
 
 @dataclass(frozen=True)
+class FailedTurn:
+    """A customer message whose turn did not complete; `shown` is what the customer saw."""
+
+    id: str
+    tenant: str
+    conversation_id: str
+    message: str
+    code: str
+    reason: str
+    retryable: bool
+    shown: str
+    created_at: datetime
+
+    @classmethod
+    def new(
+        cls,
+        conversation: Conversation,
+        message: str,
+        *,
+        code: str,
+        reason: str,
+        retryable: bool,
+        shown: str = "",
+    ) -> FailedTurn:
+        return cls(
+            id=str(uuid.uuid4()),
+            tenant=conversation.tenant,
+            conversation_id=conversation.id,
+            message=message,
+            code=code,
+            reason=reason,
+            retryable=retryable,
+            shown=shown,
+            created_at=utcnow(),
+        )
+
+
+@dataclass(frozen=True)
 class UsageLine:
     """Usage summed per model over a period."""
 
@@ -95,6 +133,10 @@ class Records(Protocol):
     async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]: ...
 
     async def record_usage(self, records: Sequence[UsageRecord]) -> None: ...
+
+    async def record_failed_turn(self, failed: FailedTurn) -> None: ...
+
+    async def failed_turns(self, conversation_id: str, tenant: str) -> list[FailedTurn]: ...
 
     async def usage_by_model(self, tenant: str, since: datetime) -> list[UsageLine]: ...
 

@@ -8,7 +8,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from desk.records import sql
-from desk.records.base import Conversation, Ticket, UsageRecord, utcnow
+from desk.records.base import Conversation, FailedTurn, Ticket, UsageRecord, utcnow
 from desk.records.reads import SharedReads
 from desk.records.schema import STATEMENTS
 
@@ -55,6 +55,9 @@ class PostgresRecords(SharedReads):
             return
         async with self._pool.connection() as conn, conn.cursor() as cursor:
             await cursor.executemany(sql.INSERT_USAGE, [sql.usage_params(r) for r in records])
+
+    async def record_failed_turn(self, failed: FailedTurn) -> None:
+        await self._execute(sql.INSERT_FAILED_TURN, *sql.failed_turn_params(failed))
 
     async def close(self) -> None:
         await self._pool.close()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from desk.records import sql
-from desk.records.base import Conversation, Ticket, UsageLine
+from desk.records.base import Conversation, FailedTurn, Ticket, UsageLine
 
 
 class SharedReads(ABC):
@@ -21,6 +21,10 @@ class SharedReads(ABC):
     async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]:
         rows = await self._fetchall(sql.SELECT_TICKETS, conversation_id, tenant)
         return [sql.ticket_from_row(row) for row in rows]
+
+    async def failed_turns(self, conversation_id: str, tenant: str) -> list[FailedTurn]:
+        rows = await self._fetchall(sql.SELECT_FAILED_TURNS, conversation_id, tenant)
+        return [sql.failed_turn_from_row(row) for row in rows]
 
     async def usage_by_model(self, tenant: str, since: datetime) -> list[UsageLine]:
         rows = await self._fetchall(sql.USAGE_BY_MODEL, tenant, since.isoformat())

@@ -37,4 +37,20 @@ STATEMENTS = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS usage_by_tenant ON usage (tenant, created_at)",
+    # A turn that failed after the customer saw part of an answer (or timed out): kept so
+    # the message is never lost and the client can offer to send it again.
+    """
+    CREATE TABLE IF NOT EXISTS failed_turns (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        message TEXT NOT NULL,
+        code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        retryable INTEGER NOT NULL,
+        shown TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS failed_turns_by_conversation ON failed_turns (conversation_id)",
 )

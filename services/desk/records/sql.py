@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from desk.records.base import Conversation, Ticket, UsageLine, UsageRecord
+from desk.records.base import Conversation, FailedTurn, Ticket, UsageLine, UsageRecord
 
 INSERT_CONVERSATION = (
     "INSERT INTO conversations (id, tenant, created_at, turns) VALUES (%s, %s, %s, 0)"
@@ -23,6 +23,14 @@ SELECT_TICKETS = (
     " FROM tickets WHERE conversation_id = %s AND tenant = %s ORDER BY created_at"
 )
 
+INSERT_FAILED_TURN = (
+    "INSERT INTO failed_turns (id, tenant, conversation_id, message, code, reason, retryable,"
+    " shown, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+SELECT_FAILED_TURNS = (
+    "SELECT id, tenant, conversation_id, message, code, reason, retryable, shown, created_at"
+    " FROM failed_turns WHERE conversation_id = %s AND tenant = %s ORDER BY created_at"
+)
 
 INSERT_USAGE = (
     "INSERT INTO usage (tenant, conversation_id, model_group, deployment, model,"
@@ -101,4 +109,32 @@ def usage_params(record: UsageRecord) -> tuple[Any, ...]:
         record.cost_usd,
         record.avoided_usd,
         record.created_at.isoformat(),
+    )
+
+
+def failed_turn_params(failed: FailedTurn) -> tuple[Any, ...]:
+    return (
+        failed.id,
+        failed.tenant,
+        failed.conversation_id,
+        failed.message,
+        failed.code,
+        failed.reason,
+        int(failed.retryable),
+        failed.shown,
+        failed.created_at.isoformat(),
+    )
+
+
+def failed_turn_from_row(row: tuple[Any, ...]) -> FailedTurn:
+    return FailedTurn(
+        id=row[0],
+        tenant=row[1],
+        conversation_id=row[2],
+        message=row[3],
+        code=row[4],
+        reason=row[5],
+        retryable=bool(row[6]),
+        shown=row[7],
+        created_at=datetime.fromisoformat(row[8]),
     )

@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from desk.records import sql
-from desk.records.base import Conversation, Ticket, UsageRecord, utcnow
+from desk.records.base import Conversation, FailedTurn, Ticket, UsageRecord, utcnow
 from desk.records.reads import SharedReads
 from desk.records.schema import STATEMENTS
 
@@ -77,6 +77,11 @@ class SqliteRecords(SharedReads):
             return
         async with self._lock:
             await self.db.executemany(_q(sql.INSERT_USAGE), [sql.usage_params(r) for r in records])
+            await self.db.commit()
+
+    async def record_failed_turn(self, failed: FailedTurn) -> None:
+        async with self._lock:
+            await self.db.execute(_q(sql.INSERT_FAILED_TURN), sql.failed_turn_params(failed))
             await self.db.commit()
 
     async def close(self) -> None:

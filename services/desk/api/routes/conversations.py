@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ from desk.api.schemas import (
     ConversationCreated,
     ConversationOut,
     ErrorOut,
+    FailedTurnOut,
     HistoryMessage,
     MessageIn,
     TurnReply,
@@ -22,15 +22,14 @@ from desk.api.schemas import (
 from desk.api.sse import STREAM_HEADERS, frame
 from desk.bootstrap import Desk
 from desk.records import Conversation
-from desk.turns import TurnEvent, TurnRejected, run_turn
-
-log = logging.getLogger(__name__)
+from desk.turn_failures import TurnFailed
+from desk.turns import TurnEvent, run_turn
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 ConversationId = Annotated[str, Path(max_length=64, description="From POST /v1/conversations.")]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (404, 409, 413, 422, 429, 503, 504)
+    code: {"model": ErrorOut} for code in (404, 409, 413, 422, 429, 500, 503, 504)
 }
 
 
@@ -108,45 +107,26 @@ async def post_message(
 
 
 async def stream(first: TurnEvent, events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+    """The turn as SSE; a turn that fails mid-way ends with exactly one `error` event."""
     yield frame(first.event, first.data)
     try:
         async for event in events:
             yield frame(event.event, event.data)
-    except TimeoutError:
+    except TurnFailed as failure:
         yield frame(
             "error",
-            {
-                "code": "turn_timeout",
-                "message": "The answer took too long; please ask again.",
-                "retryable": True,
-            },
-        )
-    except Exception:
-        incident = uuid.uuid4().hex[:12]
-        log.exception("turn failed mid-stream (incident %s)", incident)
-        yield frame(
-            "error",
-            {
-                "code": "internal_error",
-                "retryable": True,
-                "message": f"Something went wrong on our side (incident {incident}).",
-            },
+            {"code": failure.code, "message": failure.message, "retryable": failure.retryable},
         )
 
 
 async def collect(first: TurnEvent, events: AsyncIterator[TurnEvent]) -> TurnReply:
     tokens: list[str] = []
     done: dict[str, Any] = {}
-    try:
-        async for event in _chain(first, events):
-            if event.event == "token":
-                tokens.append(event.data["text"])
-            elif event.event == "done":
-                done = event.data
-    except TimeoutError as exc:
-        raise TurnRejected(
-            504, "turn_timeout", "The answer took too long; please ask again."
-        ) from exc
+    async for event in _chain(first, events):
+        if event.event == "token":
+            tokens.append(event.data["text"])
+        elif event.event == "done":
+            done = event.data
     return TurnReply(
         conversation_id=done["conversation_id"],
         turn=done["turn"],
@@ -184,5 +164,15 @@ async def get_conversation(
             )
             for m in messages
             if m.type in ("human", "ai")
+        ],
+        failed_turns=[
+            FailedTurnOut(
+                message=f.message,
+                code=f.code,
+                retryable=f.retryable,
+                shown=f.shown,
+                created_at=f.created_at,
+            )
+            for f in await desk.records.failed_turns(conversation.id, conversation.tenant)
         ],
     )
