@@ -100,6 +100,8 @@ async def test_a_card_question_streams_a_cited_answer(client: httpx.AsyncClient)
     events = parse_sse(response.text)
     names = [name for name, _ in events]
     assert names[0] == "route" and names[-1] == "done"
+    # The streamed turn ran to its end inside the response and gave its slot back.
+    assert client._transport.app.state.gate._busy == set()  # type: ignore[attr-defined]
     assert events[0][1]["route"] == "knowledge"
     answer = "".join(data["text"] for name, data in events if name == "token")
     assert "[1]" in answer or "[2]" in answer

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -125,14 +125,22 @@ def done_metadata(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def run_turn(
-    desk: Desk, gate: TurnGate, conversation: Conversation, text: str
-) -> AsyncIterator[TurnEvent]:
-    """Yields the agents' events, then `done`.
+@dataclass
+class Admission:
+    """A turn let through the gate; its slot is given back exactly once, whoever ends it."""
 
-    Raises TurnRejected before any event when the turn cannot start, and TurnFailed when
-    it started and could not finish (recorded, and rolled back from the history).
-    """
+    gate: TurnGate
+    conversation_id: str
+    _released: bool = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self.gate.leave(self.conversation_id)
+
+
+async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> Admission:
+    """Raises TurnRejected (turn limit, budget, busy) before anything runs."""
     settings = desk.settings
     if conversation.turns >= settings.max_turns:
         raise TurnRejected(
@@ -143,6 +151,20 @@ async def run_turn(
         )
     await check_budget(desk, conversation.tenant)
     await gate.enter(conversation.id)
+    return Admission(gate, conversation.id)
+
+
+async def run_turn(
+    desk: Desk, admission: Admission, conversation: Conversation, text: str
+) -> AsyncGenerator[TurnEvent, None]:
+    """Yields the agents' events, then `done`; releases the admission when it ends.
+
+    Raises TurnFailed when the turn could not finish (recorded, and rolled back from the
+    history). The graph run holds task-bound state (cancel scopes, the turn's meter), so
+    the generator must be iterated from start to end in one task: the API starts it
+    inside the response, never before it.
+    """
+    settings = desk.settings
     started = time.perf_counter()
     meter = start_turn_meter()
     try:
@@ -193,4 +215,4 @@ async def run_turn(
         )
         yield TurnEvent("done", metadata)
     finally:
-        gate.leave(conversation.id)
+        admission.release()

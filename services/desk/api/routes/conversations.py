@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from desk.api.deps import DeskDep, GateDep, TenantDep
 from desk.api.schemas import (
@@ -23,7 +25,7 @@ from desk.api.sse import STREAM_HEADERS, frame
 from desk.bootstrap import Desk
 from desk.records import Conversation
 from desk.turn_failures import TurnFailed
-from desk.turns import TurnEvent, run_turn
+from desk.turns import TurnEvent, admit_turn, run_turn
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -96,19 +98,24 @@ async def post_message(
 ) -> Any:
     text = check_length(desk, message)
     conversation = await find_conversation(desk, conversation_id, tenant)
-    events = run_turn(desk, gate, conversation, text)
-    # Pull the first event now so a rejected turn (limit, busy) is an HTTP error, not a stream.
-    first = await anext(events)
+    # Rejections (limit, budget, busy) are HTTP errors, decided before any event.
+    admission = await admit_turn(desk, gate, conversation)
+    events = run_turn(desk, admission, conversation, text)
     if "text/event-stream" in accept:
+        # The response starts the turn and reads it to the end in its own task; the
+        # background release covers a client gone before the stream began.
         return StreamingResponse(
-            stream(first, events), media_type="text/event-stream", headers=STREAM_HEADERS
+            stream(events),
+            media_type="text/event-stream",
+            headers=STREAM_HEADERS,
+            background=BackgroundTask(admission.release),
         )
-    return await collect(first, events)
+    async with aclosing(events):
+        return await collect(events)
 
 
-async def stream(first: TurnEvent, events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+async def stream(events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
     """The turn as SSE; a turn that fails mid-way ends with exactly one `error` event."""
-    yield frame(first.event, first.data)
     try:
         async for event in events:
             yield frame(event.event, event.data)
@@ -119,10 +126,10 @@ async def stream(first: TurnEvent, events: AsyncIterator[TurnEvent]) -> AsyncIte
         )
 
 
-async def collect(first: TurnEvent, events: AsyncIterator[TurnEvent]) -> TurnReply:
+async def collect(events: AsyncIterator[TurnEvent]) -> TurnReply:
     tokens: list[str] = []
     done: dict[str, Any] = {}
-    async for event in _chain(first, events):
+    async for event in events:
         if event.event == "token":
             tokens.append(event.data["text"])
         elif event.event == "done":
@@ -135,12 +142,6 @@ async def collect(first: TurnEvent, events: AsyncIterator[TurnEvent]) -> TurnRep
         citations=done.get("citations", []),
         metadata=done,
     )
-
-
-async def _chain(first: TurnEvent, rest: AsyncIterator[TurnEvent]) -> AsyncIterator[TurnEvent]:
-    yield first
-    async for event in rest:
-        yield event
 
 
 @router.get(
