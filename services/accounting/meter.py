@@ -7,7 +7,7 @@ nodes in tasks that copy the context, so every node sees the same meter object.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -163,11 +163,12 @@ class MeteredGateway:
         no usage for it, and a guess would make the ledger look exact when it is not.
         """
         meter = self._share_turn_budget(kwargs)
-        async for event in self._gateway.stream(group, messages, **kwargs):
-            completion = getattr(event, "completion", None)
-            if meter is not None and completion is not None:
-                meter.calls.append(self.price(completion))
-            yield event
+        async with aclosing(self._gateway.stream(group, messages, **kwargs)) as events:
+            async for event in events:
+                completion = getattr(event, "completion", None)
+                if meter is not None and completion is not None:
+                    meter.calls.append(self.price(completion))
+                yield event
 
     def _share_turn_budget(self, kwargs: dict[str, Any]) -> TurnMeter | None:
         """Every request of a turn draws on one provider-call budget, made on first use."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import httpx
@@ -151,8 +152,11 @@ class Gateway:
                 walk.failed(hop, exc)
                 continue
             try:
-                async for event in relay(reading, first, self._config, group, walk.entry):
-                    yield event
+                async with aclosing(
+                    relay(reading, first, self._config, group, walk.entry)
+                ) as events:
+                    async for event in events:
+                        yield event
             finally:
                 await _close(stream)
             return

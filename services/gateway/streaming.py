@@ -7,7 +7,7 @@ failure is a `StreamFailed` event, never a truncated answer dressed up as comple
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import openai
@@ -66,7 +66,7 @@ async def relay(
     config: GatewayConfig,
     requested_group: str,
     entry_group: str,
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """Yield the first text, the rest as it arrives, then exactly one terminal event."""
     deployment_id = reading.stream._hidden_params.get("model_id")
     yield TextDelta(first)

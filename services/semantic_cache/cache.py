@@ -169,7 +169,10 @@ class SemanticCache:
             return bool(await self._redis.ping())
 
         ok, _ = await self._guarded(ping)
-        return "ok" if ok else "down"
+        if ok:
+            return "ok"
+        # A failed probe while half-open re-opens the breaker: that is what to report.
+        return "degraded: breaker open" if self._breaker.state == "open" else "down"
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -8,6 +8,8 @@ gateway's extractive responder, which quotes the retrieved sentences with citati
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,7 +194,15 @@ async def stream_grounded(
     """
     gate = CitationGate(source_count)
     result = Streamed()
-    async for event in gateway.stream("answer", messages, **kwargs):
+    # aclosing: leaving the loop early must close the provider's stream here, in this task.
+    # Left to the garbage collector, its HTTP stream would be closed from another task,
+    # and anyio's cancel scopes inside httpx then cancel whatever task runs at the time.
+    async with aclosing(gateway.stream("answer", messages, **kwargs)) as events:
+        return await _read(events, gate, result)
+
+
+async def _read(events: AsyncIterator[Any], gate: CitationGate, result: Streamed) -> Streamed:
+    async for event in events:
         if isinstance(event, TextDelta):
             emit_text(gate.feed(event.text))
         elif isinstance(event, StreamCompleted):

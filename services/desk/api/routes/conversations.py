@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Path
 from fastapi.responses import StreamingResponse
 
-from desk.api.deps import DeskDep, GateDep, TenantDep
+from desk.api.deps import CustomerDep, DeskDep, GateDep
 from desk.api.schemas import (
     ConversationCreated,
     ConversationOut,
@@ -20,6 +20,7 @@ from desk.api.schemas import (
     TurnReply,
 )
 from desk.api.sse import STREAM_HEADERS, frame
+from desk.auth import Principal
 from desk.bootstrap import Desk
 from desk.records import Conversation
 from desk.turn_failures import TurnFailed
@@ -29,12 +30,15 @@ router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 ConversationId = Annotated[str, Path(max_length=64, description="From POST /v1/conversations.")]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (404, 409, 413, 422, 429, 500, 503, 504)
+    code: {"model": ErrorOut} for code in (401, 403, 404, 409, 413, 422, 429, 500, 503, 504)
 }
 
 
-async def find_conversation(desk: Desk, conversation_id: str, tenant: str) -> Conversation:
-    conversation = await desk.records.get_conversation(conversation_id, tenant)
+async def find_conversation(desk: Desk, conversation_id: str, customer: Principal) -> Conversation:
+    """The customer's own conversation; another customer's answers 404, like a missing one."""
+    conversation = await desk.records.get_conversation(
+        conversation_id, customer.tenant, customer_id=customer.subject
+    )
     if conversation is None:
         raise HTTPException(
             404,
@@ -65,8 +69,10 @@ def check_length(desk: Desk, message: MessageIn) -> str:
 
 
 @router.post("", status_code=201, response_model=ConversationCreated)
-async def start_conversation(desk: DeskDep, tenant: TenantDep) -> ConversationCreated:
-    conversation = await desk.records.create_conversation(uuid.uuid4().hex, tenant)
+async def start_conversation(desk: DeskDep, customer: CustomerDep) -> ConversationCreated:
+    conversation = await desk.records.create_conversation(
+        uuid.uuid4().hex, customer.tenant, customer_id=customer.subject
+    )
     return ConversationCreated(
         id=conversation.id,
         created_at=conversation.created_at,
@@ -91,11 +97,11 @@ async def post_message(
     message: MessageIn,
     desk: DeskDep,
     gate: GateDep,
-    tenant: TenantDep,
+    customer: CustomerDep,
     accept: Annotated[str, Header()] = "application/json",
 ) -> Any:
     text = check_length(desk, message)
-    conversation = await find_conversation(desk, conversation_id, tenant)
+    conversation = await find_conversation(desk, conversation_id, customer)
     events = run_turn(desk, gate, conversation, text)
     # Pull the first event now so a rejected turn (limit, busy) is an HTTP error, not a stream.
     first = await anext(events)
@@ -147,9 +153,9 @@ async def _chain(first: TurnEvent, rest: AsyncIterator[TurnEvent]) -> AsyncItera
     "/{conversation_id}", response_model=ConversationOut, responses={404: {"model": ErrorOut}}
 )
 async def get_conversation(
-    conversation_id: ConversationId, desk: DeskDep, tenant: TenantDep
+    conversation_id: ConversationId, desk: DeskDep, customer: CustomerDep
 ) -> ConversationOut:
-    conversation = await find_conversation(desk, conversation_id, tenant)
+    conversation = await find_conversation(desk, conversation_id, customer)
     snapshot = await desk.graph.aget_state({"configurable": {"thread_id": conversation.id}})
     messages = snapshot.values.get("messages", []) if snapshot else []
     return ConversationOut(
