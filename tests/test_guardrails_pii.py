@@ -64,6 +64,11 @@ def test_amounts_dates_and_short_numbers_are_left_alone(text: str) -> None:
     assert result.kinds == ()
 
 
+def test_a_bare_eight_digit_number_is_masked_as_a_number() -> None:
+    assert redact("my ref 12345678").text == "my ref [NUMBER]"
+    assert redact("account 12345678").kinds == ("account_number",)
+
+
 def test_a_reference_number_is_not_taken_for_a_phone() -> None:
     assert redact("order no. 01234567890").kinds == ("long_number",)
     assert redact("phone number: 07700900123").kinds == ("phone",)

@@ -175,8 +175,9 @@ class IndirectGuard:
             )
             for i in range(len(texts))
         ]
-        for (i, j, _), vector in zip(paired, pair_vectors, strict=True):
-            relevance[i][j] = max(relevance[i][j], float((vector @ domain.T).max()))
+        if len(domain):
+            for (i, j, _), vector in zip(paired, pair_vectors, strict=True):
+                relevance[i][j] = max(relevance[i][j], float((vector @ domain.T).max()))
         return [
             self._neutralise(text, parts, hits[i], relevance[i])
             for i, (text, parts) in enumerate(zip(texts, split, strict=True))

@@ -10,13 +10,15 @@ The kinds a bank's customers paste into a chat, as typed placeholders:
 | sort_code | [SORT_CODE] | 12-34-56 when it cannot be a date, or after "sort code" |
 | account_number | [ACCOUNT_NUMBER] | 8 digits after "account" or right after a sort code |
 | phone | [PHONE] | +44 / 0 UK numbers and +<country> international numbers, 10-15 digits |
-| long_number | [NUMBER] | any other run of 9+ digits (references, IDs, mistyped cards) |
+| long_number | [NUMBER] | any other run of 8+ digits (references, IDs, mistyped cards) |
 
 What is left alone, on purpose: amounts ("£1,250.00"), dates ("2024-01-15", "15/01/2024",
 "12-05-24"), durations ("10 working days"), short codes and references with letters
-("HB-2024-118"), and numbers under 9 digits without context. A date-shaped "12-05-24" is
-taken for a date unless "sort code" is near it: a date in a log is worth more than the
-rare sort code written without its name. Names and postal addresses are not detected.
+("HB-2024-118"), and numbers under 8 digits. A bare 8-digit run is a [NUMBER], since it may
+be an account number: "20240115" as a date is lost with it, the price of never leaking one.
+A date-shaped "12-05-24" is taken for a date unless "sort code" is near it: a date in a log
+is worth more than the rare sort code written without its name. Names and postal addresses
+are not detected.
 
 `RedactingFilter` applies `redact` to every log record, so logs never hold these values.
 """
@@ -49,7 +51,7 @@ ACCOUNT: Final = re.compile(r"(?<![\d-])\d{8}(?![\d-])")
 PHONE: Final = re.compile(
     r"(?<![\w+(])(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?|\(?0)\d(?:[ .-]?\)?[ .-]?\d){8,12}(?!\d)"
 )
-LONG_NUMBER: Final = re.compile(r"(?<![\d.,£$€])\d{9,}(?![\d.,])")
+LONG_NUMBER: Final = re.compile(r"(?<![\d.,£$€])\d{8,}(?![\d.,])")
 
 _SORT_CODE_CONTEXT = re.compile(r"sort[ -]?code|\bs/c\b", re.IGNORECASE)
 _ACCOUNT_CONTEXT = re.compile(r"\b(?:account|acct|acc|a/c)\b", re.IGNORECASE)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 # A sentence ends at . ! ? (with any closing quotes or brackets) before whitespace, or at a
 # line break. Abbreviations cost a spurious cut now and then, which is harmless here.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?![a-z])|\n+")
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|(?<=[.!?])[\"'”’)\]]+\s+(?![a-z])|\n+")
 _LEAD = re.compile(r"\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,3}[.)]\s+|>\s*|\|\s*)*")
 
 
