@@ -19,8 +19,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from desk.api.app import create_app
+from desk.auth import mint_token
 from gateway import build_gateway
 from ingest.command import run as run_ingest
 from supportdesk.config import Settings
@@ -37,6 +39,7 @@ from tests.support.sse import parse_sse
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "My card still hasn't arrived, what should I do?"
+CUSTOMER = "cus_alice"
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +68,19 @@ async def settings(tmp_path_factory: pytest.TempPathFactory, redis_server: Redis
     return settings
 
 
+def bearer(settings: Settings, subject: str = CUSTOMER, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(settings, subject, **claims)}"}
+
+
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process; the client speaks as the demo customer unless told otherwise."""
     app: FastAPI = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://desk") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://desk", headers=bearer(settings)
+        ) as client:
             yield client
 
 
@@ -157,6 +167,53 @@ async def test_asking_for_a_person_opens_a_ticket(client: httpx.AsyncClient) -> 
     reference = body["metadata"]["ticket"]["reference"]
     assert reference in body["answer"]
     assert body["metadata"]["ticket"]["summary"]
+
+
+async def test_every_call_needs_a_valid_token(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    cid = await start(client)
+    url = f"/v1/conversations/{cid}/messages"
+    cases = {
+        "none": {"Authorization": ""},
+        "garbage": {"Authorization": "Bearer not-a-jwt"},
+        "expired": bearer(settings, ttl_s=-3600),
+        "wrong secret": {
+            "Authorization": "Bearer "
+            + mint_token(
+                settings.model_copy(update={"auth_jwt_secret": SecretStr("x" * 40)}), CUSTOMER
+            )
+        },
+    }
+    for name, headers in cases.items():
+        response = await client.post(url, json={"content": "hi"}, headers=headers)
+        assert response.status_code == 401, name
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["error"]["code"] == "unauthenticated"
+    expired = await client.get(f"/v1/conversations/{cid}", headers=cases["expired"])
+    assert "expired" in expired.json()["error"]["message"]
+    # Health stays open: probes carry no tokens.
+    assert (await client.get("/healthz", headers={"Authorization": ""})).status_code == 200
+
+
+async def test_a_customer_never_sees_another_customers_conversation(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    cid = await start(client)
+    assert await client.post(f"/v1/conversations/{cid}/messages", json={"content": "hello"})
+    ben = bearer(settings, "cus_ben")
+    other_tenant = bearer(settings, CUSTOMER, tenant="acme")
+    for headers in (ben, other_tenant):
+        read = await client.get(f"/v1/conversations/{cid}", headers=headers)
+        assert read.status_code == 404 and read.json()["error"]["code"] == "conversation_not_found"
+        write = await client.post(
+            f"/v1/conversations/{cid}/messages", json={"content": "hi"}, headers=headers
+        )
+        assert write.status_code == 404
+    assert (await client.get(f"/v1/conversations/{cid}")).json()["turns"] == 1
+    agent = bearer(settings, "agent_sam", role="agent")
+    as_agent = await client.post("/v1/conversations", headers=agent)
+    assert as_agent.status_code == 403 and as_agent.json()["error"]["code"] == "customers_only"
 
 
 async def test_bad_input_gets_a_readable_4xx(client: httpx.AsyncClient) -> None:
@@ -275,7 +332,7 @@ async def test_turns_never_block_the_event_loop(
 
 
 async def test_turns_report_usage_and_a_tenant_over_budget_gets_a_429(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, settings: Settings
 ) -> None:
     from dataclasses import replace
 
@@ -288,7 +345,9 @@ async def test_turns_report_usage_and_a_tenant_over_budget_gets_a_429(
     assert "answer-extractive" in groups  # the local model is down: extractive answered
     assert usage["cost_usd"] == 0.0  # nothing in the embedded default has a price
 
-    report = (await client.get("/v1/usage")).json()
+    assert (await client.get("/v1/usage")).status_code == 403  # customers never see spend
+    agent = bearer(settings, "agent_sam", role="agent")
+    report = (await client.get("/v1/usage", headers=agent)).json()
     assert report["tenant"] == "harbor" and report["budget"]["state"] == "ok"
     by_deployment = {m["deployment"]: m for m in report["models"]}
     assert by_deployment["answer-extractive"]["calls"] >= 1

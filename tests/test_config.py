@@ -44,5 +44,17 @@ def test_the_example_loads_as_the_defaults(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_production_refuses_the_single_process_vector_store() -> None:
     with pytest.raises(ValidationError, match="QDRANT_URL"):
-        Settings(environment="production")
-    Settings(environment="production", qdrant_url="http://qdrant:6333")
+        Settings(environment="production", auth_jwks_url="https://idp.example/jwks")
+    Settings(
+        environment="production",
+        qdrant_url="http://qdrant:6333",
+        auth_jwks_url="https://idp.example/jwks",
+    )
+
+
+@pytest.mark.parametrize("secret", [None, "short-secret"])
+def test_production_refuses_the_development_token_secret(secret: str | None) -> None:
+    chosen = {} if secret is None else {"auth_jwt_secret": secret}
+    with pytest.raises(ValidationError, match="AUTH_JWKS_URL"):
+        Settings(environment="production", qdrant_url="http://qdrant:6333", **chosen)
+    Settings(environment="production", qdrant_url="http://qdrant:6333", auth_jwt_secret="s" * 40)

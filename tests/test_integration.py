@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from desk.auth import mint_token
 from localstack.process import ManagedProcess
 from localstack.stack import model_server
 from supportdesk.config import Settings
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 QUESTION = "My card still hasn't arrived, what should I do?"
+# The API subprocess verifies with the development secret, as `supportdesk token` signs.
+CUSTOMER = {"Authorization": f"Bearer {mint_token(Settings(_env_file=None), 'cus_alice')}"}  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +93,7 @@ async def test_conversation_survives_restart_and_model_outage(
     await server.start(timeout_s=180)
     base = f"http://127.0.0.1:{env['PORT']}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=120, headers=CUSTOMER) as client:
             ready = (await client.get("/readyz")).json()
             assert ready["status"] == "ready", ready
 
@@ -121,7 +124,7 @@ async def test_conversation_survives_restart_and_model_outage(
 
         server.stop()
         await server.start(timeout_s=180)
-        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=120, headers=CUSTOMER) as client:
             history = (await client.get(f"/v1/conversations/{cid}")).json()
             contents = [m["content"] for m in history["messages"]]
             assert contents[0] == QUESTION and len(contents) == 4

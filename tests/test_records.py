@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from desk.records import FailedTurn, Records
+from desk.records.migrations import COMPONENT, MIGRATIONS
 from desk.records.postgres import PostgresRecords
 from desk.records.sqlite import SqliteRecords
+from migrator import schema_version
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -39,6 +42,44 @@ async def test_a_conversation_is_found_only_by_its_tenant(records: Records) -> N
     assert found.created_at == created.created_at
     assert await records.get_conversation(cid, "other-bank") is None
     assert await records.get_conversation(new_id(), "harbor") is None
+
+
+async def test_a_conversation_is_found_by_its_owner_and_not_another_customer(
+    records: Records,
+) -> None:
+    cid = new_id()
+    await records.create_conversation(cid, "harbor", customer_id="cus_alice")
+    mine = await records.get_conversation(cid, "harbor", customer_id="cus_alice")
+    assert mine is not None and mine.customer_id == "cus_alice"
+    assert await records.get_conversation(cid, "harbor", customer_id="cus_ben") is None
+    assert await records.get_conversation(cid, "acme", customer_id="cus_alice") is None
+    # An agent of the tenant (no customer given) finds it; the owner is reported.
+    as_agent = await records.get_conversation(cid, "harbor")
+    assert as_agent is not None and as_agent.customer_id == "cus_alice"
+
+
+async def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
+    """A desk.sqlite made by the pre-migration schema keeps its rows and gains owners."""
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as old:
+        old.executescript(
+            "CREATE TABLE conversations (id TEXT PRIMARY KEY, tenant TEXT NOT NULL,"
+            " created_at TEXT NOT NULL, turns INTEGER NOT NULL DEFAULT 0);"
+            "INSERT INTO conversations VALUES ('old', 'harbor', '2026-01-01T00:00:00+00:00', 3);"
+        )
+    store = SqliteRecords(path)
+    await store.setup()
+    try:
+        old_conversation = await store.get_conversation("old", "harbor")
+        assert old_conversation is not None and old_conversation.turns == 3
+        assert old_conversation.customer_id == ""  # owned by nobody: no customer finds it
+        assert await store.get_conversation("old", "harbor", customer_id="") is not None
+        assert await schema_version(store, COMPONENT) == MIGRATIONS[-1].version
+    finally:
+        await store.close()
+    again = SqliteRecords(path)
+    await again.setup()  # a second start applies nothing and changes nothing
+    await again.close()
 
 
 async def test_turns_are_counted(records: Records) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from langgraph.graph.state import CompiledStateGraph
 
 from accounting import Budget, BudgetPolicy, MeteredGateway, Pricing
+from bank import Bank, open_bank
 from desk.agents.graph import build_graph
 from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState, InputState
@@ -36,6 +37,7 @@ class Desk:
     store: VectorStore
     router: SemanticRouter
     records: Records
+    bank: Bank
     graph: CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]
     budgets: BudgetPolicy
     cache: SemanticCache | None
@@ -74,6 +76,8 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
     router = await build_router(settings, embedder, metered)
     records = await open_records(settings)
     stack.push_async_callback(records.close)
+    bank = await open_bank(settings)
+    stack.push_async_callback(bank.close)
     cache = (
         open_semantic_cache(cache_settings(settings)) if settings.semantic_cache_enabled else None
     )
@@ -86,6 +90,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
         store=store,
         router=router,
         records=records,
+        bank=bank,
         cache=cache,
     )
 
@@ -97,6 +102,7 @@ async def start_desk(settings: Settings) -> AsyncIterator[Desk]:
         gateway: Gateway = services.gateway.inner
         checkpointer = await stack.enter_async_context(open_checkpointer(settings))
         graph = build_graph(services, checkpointer)
+        assert services.bank is not None  # open_services always opens it
         log.info(
             "desk ready: vector store %s, records %s, tenant %s",
             "server" if settings.qdrant_url else "embedded",
@@ -109,6 +115,7 @@ async def start_desk(settings: Settings) -> AsyncIterator[Desk]:
             services.store,
             services.router,
             services.records,
+            services.bank,
             graph,
             budget_policy(settings),
             services.cache,

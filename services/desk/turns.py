@@ -175,6 +175,7 @@ async def run_turn(
         context = DeskContext(
             tenant=conversation.tenant,
             conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
             deadline=time.monotonic() + settings.turn_timeout_s,
             private=conversation.tenant in settings.private_tenants,
         )

@@ -4,6 +4,7 @@ supportdesk ingest [PATH ...] [--tenant T]   sync articles or a documents.jsonl 
 supportdesk serve                            run the API (uvicorn)
 supportdesk demo                             ingest, start the local model server and the API
 supportdesk modelserver                      run only the self-hosted model server
+supportdesk token [--customer ID | --agent ID] print a development bearer token
 """
 
 from __future__ import annotations
@@ -71,6 +72,27 @@ def _eval_cache(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run(args))
 
 
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from bank.seed import demo_customers
+    from desk.auth import mint_token
+
+    if args.list:
+        for demo in demo_customers():
+            print(f"{demo.tenant:8} {demo.customer_id:12} {demo.name}: {demo.situation}")
+        return 0
+    if settings.auth_jwks_url:
+        print(
+            "AUTH_JWKS_URL is set: tokens come from your identity provider, not from here.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.agent:
+        print(mint_token(settings, args.agent, tenant=args.tenant, role="agent", ttl_s=args.ttl))
+    else:
+        print(mint_token(settings, args.customer, tenant=args.tenant, ttl_s=args.ttl))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="supportdesk", description="Harbor Bank's AI support desk."
@@ -103,6 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_cache_arguments(cache)
     cache.set_defaults(handler=_eval_cache)
+
+    token = commands.add_parser(
+        "token", help="print a development bearer token (HS256, signed with AUTH_JWT_SECRET)"
+    )
+    who = token.add_mutually_exclusive_group()
+    who.add_argument("--customer", default="cus_alice", help="customer id (default cus_alice)")
+    who.add_argument("--agent", metavar="AGENT_ID", help="a support agent's token instead")
+    token.add_argument("--tenant", help="defaults to TENANT (harbor)")
+    token.add_argument("--ttl", type=int, help="lifetime in seconds (default AUTH_TOKEN_TTL_S)")
+    token.add_argument("--list", action="store_true", help="list the demo customers and exit")
+    token.set_defaults(handler=_token)
 
     modelserver = commands.add_parser("modelserver", help="run the self-hosted model server")
     modelserver.set_defaults(handler=_modelserver)

@@ -14,6 +14,9 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Signs development tokens only; production refuses it (see _refuse_insecure_production).
+DEV_JWT_SECRET = "harbor-dev-secret-not-for-production-use"
+
 
 class TenantBudget(BaseModel):
     soft_usd: float | None = None
@@ -59,6 +62,14 @@ class Settings(BaseSettings):
     max_graph_steps: int = Field(12, ge=4)
     max_concurrent_turns: int = Field(16, ge=1)
 
+    # Authentication: bearer JWTs. HS256 with this secret in development (`supportdesk token`
+    # mints one); set AUTH_JWKS_URL to verify an identity provider's RS256 tokens instead.
+    auth_jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    auth_jwks_url: str | None = None
+    auth_issuer: str = "harbor-support-desk"
+    auth_audience: str = "harbor-support-desk"
+    auth_token_ttl_s: int = Field(3600, gt=0, description="Lifetime of minted dev tokens.")
+
     # Semantic answer cache on Redis 8 vector sets (the demo starts a local Redis).
     semantic_cache_enabled: bool = True
     redis_url: str = "redis://127.0.0.1:6380/0"
@@ -92,8 +103,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
-        if self.environment == "production" and self.qdrant_url is None:
+        if self.environment != "production":
+            return self
+        if self.qdrant_url is None:
             raise ValueError("production needs QDRANT_URL: embedded local mode is single-process")
+        if self.auth_jwks_url is None and (
+            self.auth_jwt_secret.get_secret_value() == DEV_JWT_SECRET
+            or len(self.auth_jwt_secret.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "production needs AUTH_JWKS_URL, or an AUTH_JWT_SECRET of at least 32 "
+                "characters that is not the development default"
+            )
         return self
 
     @property

@@ -11,18 +11,21 @@ import signal
 import uvicorn
 
 from desk.api.app import create_app
+from desk.auth import mint_token
 from gateway import build_gateway
 from ingest.command import run as run_ingest
 from localstack.stack import local_stack
 from supportdesk.config import Settings
 
 EXAMPLE_QUESTION = "My card still hasn't arrived, what should I do?"
+DEMO_CUSTOMER = "cus_alice"  # her replacement card is in the post (services/bank/seed.py)
 
 
 def banner(settings: Settings, parts: list[str]) -> str:
     base = f"http://{settings.host}:{settings.port}"
     # JSON's \u0027 keeps the apostrophe from closing the shell's single quotes.
     body = json.dumps({"content": EXAMPLE_QUESTION}).replace("'", "\\u0027")
+    token = mint_token(settings, DEMO_CUSTOMER)
     return "\n".join(
         [
             "",
@@ -30,10 +33,13 @@ def banner(settings: Settings, parts: list[str]) -> str:
             *(f"  {part}" for part in parts),
             f"  API: {base}   docs: {base}/docs   readiness: {base}/readyz",
             "",
-            "Try it (paste into another terminal):",
-            f"  CID=$(curl -s -X POST {base}/v1/conversations | python3 -c "
-            "'import sys,json; print(json.load(sys.stdin)[\"id\"])')",
-            "  curl -N -H 'Accept: text/event-stream' -H 'Content-Type: application/json' \\",
+            f"Try it as demo customer {DEMO_CUSTOMER} (paste into another terminal; other",
+            "customers' tokens: supportdesk token --customer cus_ben, --list shows them all):",
+            f"  export TOKEN={token}",
+            f'  CID=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" {base}/v1/conversations'
+            " | python3 -c 'import sys,json; print(json.load(sys.stdin)[\"id\"])')",
+            "  curl -N -H \"Authorization: Bearer $TOKEN\" -H 'Accept: text/event-stream' \\",
+            "       -H 'Content-Type: application/json' \\",
             f"       -d '{body}' {base}/v1/conversations/$CID/messages",
             "",
             "Press Ctrl+C to stop.",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from accounting import MeteredGateway
+    from bank import Bank
     from desk.records import Records
     from desk.triage import SemanticRouter
     from knowledge.embedder import Embedder
@@ -27,4 +28,6 @@ class AgentServices:
     store: VectorStore
     router: SemanticRouter
     records: Records
+    # Harbor Bank's systems of record; every call takes the customer from the context.
+    bank: Bank | None = None
     cache: SemanticCache | None = None

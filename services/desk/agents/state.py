@@ -19,6 +19,8 @@ from langgraph.graph.message import add_messages
 class DeskContext:
     tenant: str = "harbor"
     conversation_id: str = ""
+    # The authenticated customer (the token's subject): every bank call is made for them.
+    customer_id: str = ""
     # A time.monotonic() value the turn must finish by; every model call is capped by it.
     deadline: float | None = None
     # Tenant policy: every model call of this turn stays on self-hosted deployments.

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from desk.api.errors import install_error_handlers
 from desk.api.limits import BodySizeLimit
 from desk.api.routes import conversations, health, usage
+from desk.auth import TokenVerifier
 from desk.bootstrap import start_desk
 from desk.turns import TurnGate
 from supportdesk.config import Settings, get_settings
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with start_desk(settings) as desk:
             app.state.desk = desk
             app.state.gate = TurnGate(settings.max_concurrent_turns)
+            app.state.verifier = TokenVerifier(settings)
             yield
 
     app = FastAPI(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from desk.auth import AuthError, Principal, TokenVerifier
 from desk.bootstrap import Desk
 from desk.turns import TurnGate
 from supportdesk.config import Settings
@@ -25,12 +27,67 @@ def get_settings(request: Request) -> Settings:
     return get_desk(request).settings
 
 
-def current_tenant(request: Request) -> str:
-    """The tenant of the caller. Until authentication lands, every caller is the default tenant."""
-    return get_settings(request).tenant
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A JWT with sub, tenant, role, iss, aud and exp (`supportdesk token` mints one).",
+)
+
+
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The verified caller; 401 with a reason when there is no valid bearer token."""
+    if credentials is None:
+        raise unauthenticated(
+            "This endpoint needs 'Authorization: Bearer <token>'. "
+            "In development, `supportdesk token --customer cus_alice` prints one."
+        )
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        return await verifier.verify(credentials.credentials)
+    except AuthError as exc:
+        raise unauthenticated(str(exc)) from exc
+
+
+def unauthenticated(message: str) -> HTTPException:
+    return HTTPException(
+        401,
+        {"code": "unauthenticated", "message": message},
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def current_customer(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    if principal.role != "customer":
+        raise HTTPException(
+            403,
+            {
+                "code": "customers_only",
+                "message": "Conversations are held by customers; agents use /v1/agent/.",
+            },
+        )
+    return principal
+
+
+async def current_agent(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if principal.role != "agent":
+        raise HTTPException(
+            403,
+            {"code": "agents_only", "message": "This endpoint is for support agents."},
+        )
+    return principal
+
+
+async def current_tenant(principal: Annotated[Principal, Depends(current_principal)]) -> str:
+    return principal.tenant
 
 
 DeskDep = Annotated[Desk, Depends(get_desk)]
 GateDep = Annotated[TurnGate, Depends(get_gate)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+CustomerDep = Annotated[Principal, Depends(current_customer)]
+AgentDep = Annotated[Principal, Depends(current_agent)]
 TenantDep = Annotated[str, Depends(current_tenant)]

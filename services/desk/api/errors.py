@@ -54,7 +54,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if isinstance(exc.detail, dict):
-            return error_response(exc.status_code, exc.detail["code"], exc.detail["message"])
+            response = error_response(exc.status_code, exc.detail["code"], exc.detail["message"])
+            response.headers.update(exc.headers or {})
+            return response
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 

@@ -16,6 +16,7 @@ class Conversation:
     tenant: str
     created_at: datetime
     turns: int
+    customer_id: str = ""  # the owner: the subject of the token that started it
 
 
 @dataclass(frozen=True)
@@ -116,10 +117,15 @@ class Records(Protocol):
 
     async def setup(self) -> None: ...
 
-    async def create_conversation(self, conversation_id: str, tenant: str) -> Conversation: ...
+    async def create_conversation(
+        self, conversation_id: str, tenant: str, customer_id: str = ""
+    ) -> Conversation: ...
 
-    async def get_conversation(self, conversation_id: str, tenant: str) -> Conversation | None:
-        """None when absent *or* owned by another tenant: callers answer 404 either way."""
+    async def get_conversation(
+        self, conversation_id: str, tenant: str, customer_id: str | None = None
+    ) -> Conversation | None:
+        """None when absent *or* owned by another tenant, or by another customer when
+        `customer_id` is given: callers answer 404 either way. Agents pass no customer."""
         ...
 
     async def count_turn(self, conversation_id: str) -> int:

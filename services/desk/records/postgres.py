@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
 from desk.records import sql
 from desk.records.base import Conversation, FailedTurn, Ticket, UsageRecord, utcnow
+from desk.records.migrations import COMPONENT, MIGRATIONS
 from desk.records.reads import SharedReads
-from desk.records.schema import STATEMENTS
+from migrator import ADVISORY_LOCK_KEY, migrate
+from migrator.connections import PostgresTx
 
 
 class PostgresRecords(SharedReads):
@@ -21,9 +24,15 @@ class PostgresRecords(SharedReads):
 
     async def setup(self) -> None:
         await self._pool.open(wait=True, timeout=10)
-        async with self._pool.connection() as conn:
-            for statement in STATEMENTS:
-                await conn.execute(statement)
+        await migrate(self, COMPONENT, MIGRATIONS)
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[PostgresTx]:
+        """For the migration runner: a transaction holding the migrations' advisory lock."""
+        async with self._pool.connection() as conn, conn.transaction():
+            tx = PostgresTx(conn)
+            await tx.execute("SELECT pg_advisory_xact_lock(%s)", ADVISORY_LOCK_KEY)
+            yield tx
 
     async def _fetchall(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         async with self._pool.connection() as conn, conn.cursor() as cursor:
@@ -34,10 +43,16 @@ class PostgresRecords(SharedReads):
         async with self._pool.connection() as conn:
             await conn.execute(query, params)
 
-    async def create_conversation(self, conversation_id: str, tenant: str) -> Conversation:
+    async def create_conversation(
+        self, conversation_id: str, tenant: str, customer_id: str = ""
+    ) -> Conversation:
         created = utcnow()
-        await self._execute(sql.INSERT_CONVERSATION, conversation_id, tenant, created.isoformat())
-        return Conversation(id=conversation_id, tenant=tenant, created_at=created, turns=0)
+        await self._execute(
+            sql.INSERT_CONVERSATION, conversation_id, tenant, customer_id, created.isoformat()
+        )
+        return Conversation(
+            id=conversation_id, tenant=tenant, created_at=created, turns=0, customer_id=customer_id
+        )
 
     async def count_turn(self, conversation_id: str) -> int:
         rows = await self._fetchall(sql.COUNT_TURN, conversation_id)

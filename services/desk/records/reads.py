@@ -14,8 +14,15 @@ class SharedReads(ABC):
     @abstractmethod
     async def _fetchall(self, query: str, *params: Any) -> list[tuple[Any, ...]]: ...
 
-    async def get_conversation(self, conversation_id: str, tenant: str) -> Conversation | None:
-        rows = await self._fetchall(sql.SELECT_CONVERSATION, conversation_id, tenant)
+    async def get_conversation(
+        self, conversation_id: str, tenant: str, customer_id: str | None = None
+    ) -> Conversation | None:
+        if customer_id is None:
+            rows = await self._fetchall(sql.SELECT_CONVERSATION, conversation_id, tenant)
+        else:
+            rows = await self._fetchall(
+                sql.SELECT_CUSTOMER_CONVERSATION, conversation_id, tenant, customer_id
+            )
         return sql.conversation_from_row(rows[0]) if rows else None
 
     async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]:

@@ -8,11 +8,14 @@ from typing import Any
 from desk.records.base import Conversation, FailedTurn, Ticket, UsageLine, UsageRecord
 
 INSERT_CONVERSATION = (
-    "INSERT INTO conversations (id, tenant, created_at, turns) VALUES (%s, %s, %s, 0)"
+    "INSERT INTO conversations (id, tenant, customer_id, created_at, turns)"
+    " VALUES (%s, %s, %s, %s, 0)"
 )
 SELECT_CONVERSATION = (
-    "SELECT id, tenant, created_at, turns FROM conversations WHERE id = %s AND tenant = %s"
+    "SELECT id, tenant, created_at, turns, customer_id FROM conversations"
+    " WHERE id = %s AND tenant = %s"
 )
+SELECT_CUSTOMER_CONVERSATION = SELECT_CONVERSATION + " AND customer_id = %s"
 COUNT_TURN = "UPDATE conversations SET turns = turns + 1 WHERE id = %s RETURNING turns"
 INSERT_TICKET = (
     "INSERT INTO tickets (id, reference, tenant, conversation_id, reason, summary, status,"
@@ -67,7 +70,11 @@ def usage_from_row(row: tuple[Any, ...]) -> UsageLine:
 
 def conversation_from_row(row: tuple[Any, ...]) -> Conversation:
     return Conversation(
-        id=row[0], tenant=row[1], created_at=datetime.fromisoformat(row[2]), turns=int(row[3])
+        id=row[0],
+        tenant=row[1],
+        created_at=datetime.fromisoformat(row[2]),
+        turns=int(row[3]),
+        customer_id=row[4],
     )
 
 

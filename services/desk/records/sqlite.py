@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,12 @@ import aiosqlite
 
 from desk.records import sql
 from desk.records.base import Conversation, FailedTurn, Ticket, UsageRecord, utcnow
+from desk.records.migrations import COMPONENT, MIGRATIONS
 from desk.records.reads import SharedReads
-from desk.records.schema import STATEMENTS
+from migrator import migrate
+from migrator.connections import SqliteTx, enable_wal
+
+BUSY_TIMEOUT_S = 30.0
 
 
 def _q(query: str) -> str:
@@ -31,12 +36,22 @@ class SqliteRecords(SharedReads):
 
     async def setup(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self._path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = await aiosqlite.connect(self._path, timeout=BUSY_TIMEOUT_S)
+        await enable_wal(self._db, BUSY_TIMEOUT_S)
         await self._db.execute("PRAGMA foreign_keys=ON")
-        for statement in STATEMENTS:
-            await self._db.execute(statement)
-        await self._db.commit()
+        await migrate(self, COMPONENT, MIGRATIONS)
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[SqliteTx]:
+        """For the migration runner: BEGIN IMMEDIATE excludes every other writer."""
+        async with self._lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTx(self.db)
+            except BaseException:
+                await self.db.rollback()
+                raise
+            await self.db.commit()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -48,14 +63,19 @@ class SqliteRecords(SharedReads):
         async with self.db.execute(_q(query), params) as cursor:
             return [tuple(row) for row in await cursor.fetchall()]
 
-    async def create_conversation(self, conversation_id: str, tenant: str) -> Conversation:
+    async def create_conversation(
+        self, conversation_id: str, tenant: str, customer_id: str = ""
+    ) -> Conversation:
         created = utcnow()
         async with self._lock:
             await self.db.execute(
-                _q(sql.INSERT_CONVERSATION), (conversation_id, tenant, created.isoformat())
+                _q(sql.INSERT_CONVERSATION),
+                (conversation_id, tenant, customer_id, created.isoformat()),
             )
             await self.db.commit()
-        return Conversation(id=conversation_id, tenant=tenant, created_at=created, turns=0)
+        return Conversation(
+            id=conversation_id, tenant=tenant, created_at=created, turns=0, customer_id=customer_id
+        )
 
     async def count_turn(self, conversation_id: str) -> int:
         async with self._lock:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, HTTPException, Path
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from desk.api.deps import DeskDep, GateDep, TenantDep
+from desk.api.deps import CustomerDep, DeskDep, GateDep
 from desk.api.schemas import (
     ConversationCreated,
     ConversationOut,
@@ -22,6 +22,7 @@ from desk.api.schemas import (
     TurnReply,
 )
 from desk.api.sse import STREAM_HEADERS, frame
+from desk.auth import Principal
 from desk.bootstrap import Desk
 from desk.records import Conversation
 from desk.turn_failures import TurnFailed
@@ -31,12 +32,15 @@ router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 ConversationId = Annotated[str, Path(max_length=64, description="From POST /v1/conversations.")]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (404, 409, 413, 422, 429, 500, 503, 504)
+    code: {"model": ErrorOut} for code in (401, 403, 404, 409, 413, 422, 429, 500, 503, 504)
 }
 
 
-async def find_conversation(desk: Desk, conversation_id: str, tenant: str) -> Conversation:
-    conversation = await desk.records.get_conversation(conversation_id, tenant)
+async def find_conversation(desk: Desk, conversation_id: str, customer: Principal) -> Conversation:
+    """The customer's own conversation; another customer's answers 404, like a missing one."""
+    conversation = await desk.records.get_conversation(
+        conversation_id, customer.tenant, customer_id=customer.subject
+    )
     if conversation is None:
         raise HTTPException(
             404,
@@ -67,8 +71,10 @@ def check_length(desk: Desk, message: MessageIn) -> str:
 
 
 @router.post("", status_code=201, response_model=ConversationCreated)
-async def start_conversation(desk: DeskDep, tenant: TenantDep) -> ConversationCreated:
-    conversation = await desk.records.create_conversation(uuid.uuid4().hex, tenant)
+async def start_conversation(desk: DeskDep, customer: CustomerDep) -> ConversationCreated:
+    conversation = await desk.records.create_conversation(
+        uuid.uuid4().hex, customer.tenant, customer_id=customer.subject
+    )
     return ConversationCreated(
         id=conversation.id,
         created_at=conversation.created_at,
@@ -93,11 +99,11 @@ async def post_message(
     message: MessageIn,
     desk: DeskDep,
     gate: GateDep,
-    tenant: TenantDep,
+    customer: CustomerDep,
     accept: Annotated[str, Header()] = "application/json",
 ) -> Any:
     text = check_length(desk, message)
-    conversation = await find_conversation(desk, conversation_id, tenant)
+    conversation = await find_conversation(desk, conversation_id, customer)
     # Rejections (limit, budget, busy) are HTTP errors, decided before any event.
     admission = await admit_turn(desk, gate, conversation)
     events = run_turn(desk, admission, conversation, text)
@@ -148,9 +154,9 @@ async def collect(events: AsyncIterator[TurnEvent]) -> TurnReply:
     "/{conversation_id}", response_model=ConversationOut, responses={404: {"model": ErrorOut}}
 )
 async def get_conversation(
-    conversation_id: ConversationId, desk: DeskDep, tenant: TenantDep
+    conversation_id: ConversationId, desk: DeskDep, customer: CustomerDep
 ) -> ConversationOut:
-    conversation = await find_conversation(desk, conversation_id, tenant)
+    conversation = await find_conversation(desk, conversation_id, customer)
     snapshot = await desk.graph.aget_state({"configurable": {"thread_id": conversation.id}})
     messages = snapshot.values.get("messages", []) if snapshot else []
     return ConversationOut(

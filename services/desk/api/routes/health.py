@@ -35,9 +35,10 @@ async def _bounded(check: Any) -> bool:
 
 @router.get("/readyz")
 async def readyz(desk: DeskDep) -> JSONResponse:
-    vector_ok, records_ok, deployments = await asyncio.gather(
+    vector_ok, records_ok, bank_ok, deployments = await asyncio.gather(
         _bounded(desk.store.ping()),
         _bounded(desk.records.ping()),
+        _bounded(desk.bank.ping()),
         desk.gateway.health(),
     )
     models = [
@@ -50,6 +51,7 @@ async def readyz(desk: DeskDep) -> JSONResponse:
             "backend": "server" if desk.settings.qdrant_url else "embedded",
         },
         "records": {"status": "ok" if records_ok else "down", "backend": desk.records.backend},
+        "bank": {"status": "ok" if bank_ok else "down", "backend": desk.bank.backend},
         "models": {
             "status": "degraded" if models_down else "ok",
             "deployments": models,
@@ -59,7 +61,7 @@ async def readyz(desk: DeskDep) -> JSONResponse:
     cache_status = await desk.cache.health() if desk.cache is not None else "disabled"
     checks["semantic_cache"] = {"status": cache_status}
     cache_degraded = cache_status not in ("ok", "disabled")
-    if not (vector_ok and records_ok):
+    if not (vector_ok and records_ok and bank_ok):
         status, code = "unavailable", 503
     elif models_down or cache_degraded:
         status, code = "degraded", 200

@@ -1,6 +1,14 @@
-"""Schema shared by both backends; plain SQL that SQLite and Postgres both accept."""
+"""The desk records' schema as numbered migrations; plain SQL both SQLite and Postgres accept.
 
-STATEMENTS = (
+Migration 1 is the schema as it stood before migrations (hence IF NOT EXISTS): a
+database made then is adopted as version 1, and moves on from there. Append only.
+"""
+
+from migrator import Migration
+
+COMPONENT = "desk"
+
+_CONVERSATIONS_TICKETS_USAGE = (
     """
     CREATE TABLE IF NOT EXISTS conversations (
         id TEXT PRIMARY KEY,
@@ -37,6 +45,9 @@ STATEMENTS = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS usage_by_tenant ON usage (tenant, created_at)",
+)
+
+_FAILED_TURNS = (
     # A turn that failed after the customer saw part of an answer (or timed out): kept so
     # the message is never lost and the client can offer to send it again.
     """
@@ -53,4 +64,17 @@ STATEMENTS = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS failed_turns_by_conversation ON failed_turns (conversation_id)",
+)
+
+_CONVERSATION_OWNER = (
+    # Conversations belong to a customer (the token's subject); rows from before
+    # authentication belong to nobody and so are found by no customer.
+    "ALTER TABLE conversations ADD COLUMN customer_id TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX IF NOT EXISTS conversations_by_customer ON conversations (tenant, customer_id)",
+)
+
+MIGRATIONS = (
+    Migration(1, "conversations, tickets, usage", _CONVERSATIONS_TICKETS_USAGE),
+    Migration(2, "failed turns", _FAILED_TURNS),
+    Migration(3, "conversation owner", _CONVERSATION_OWNER),
 )

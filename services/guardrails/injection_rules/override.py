@@ -1,0 +1,140 @@
+"""Instruction override: telling the assistant to drop what it was set up with."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from guardrails.injection_rules.fragments import OVERRIDE_VERB, PRIOR
+from guardrails.rules import Rule, rule
+
+RULES: Final[tuple[Rule, ...]] = (
+    rule(
+        "override_previous_instructions",
+        "instruction_override",
+        0.95,
+        rf"\b{OVERRIDE_VERB}\s(?:about\s)?(?:{PRIOR}\s){{0,5}}(?:instructions?|prompts?"
+        r"|directives?|guidance"
+        r"|guardrails|programming|system\smessage|safeguards|conditioning|system\srules"
+        r"|(?:previous|prior|above|earlier|original|initial|system|default|built-?in|programmed"
+        r"|safety|ethical|moral|content|openai|developer|your)\s(?:\S+\s)?(?:rules|guidelines?"
+        r"|restrictions|constraints|limitations|polic(?:y|ies)|filters?|settings|protocols?"
+        r"|principles|training|commands|orders))\b"
+        r"(?!\s(?:on|in|from|that\scame|printed|sent|with|for|at)\s(?:the\s|my\s|this\s|your\s)?"
+        r"(?:letter|card|email|e-mail|app|website|screen|leaflet|packaging|sms|text|envelope|atm"
+        r"|machine|form|back|post))",
+    ),
+    rule(
+        "override_generic_rules",
+        "instruction_override",
+        0.45,
+        r"\b(?:ignore|disregard|forget|bypass|override|erase)\s(?:all\s|the\s|any\s|every\s)*"
+        r"(?:rules?|guidelines?|restrictions?|constraints?|limitations?|polic(?:y|ies)|filters?"
+        r"|setup|set-up|guidance)\b",
+    ),
+    rule(
+        "override_everything_before",
+        "instruction_override",
+        0.9,
+        rf"\b{OVERRIDE_VERB}\s(?:about\s)?(?:all\s|everything\s|anything\s|what\s)"
+        r"(?:you\s(?:were|have\sbeen|know|learned|learnt)|(?:was\s)?(?:said|written|stated|told"
+        r"|mentioned)\s(?:above|before|earlier|previously)|above|before\sthis|previously|that"
+        r"\scame\sbefore|prior)"
+        rf"|\b{OVERRIDE_VERB}\swhat\s(?:\S+\s){{0,3}}?(?:programmed|told|instructed|taught"
+        r"|trained|gave|wrote|put|built)\s(?:into\s|in\s)?you\b"
+        r"|\b(?:set|put|push|leave|cast|lay)\s(?:your|the|all|all\sof\syour)\s(?:\S+\s){0,2}?"
+        r"(?:instructions|rules|guidelines|programming|directives|restrictions|filters)\s"
+        r"(?:aside|away|behind\syou)\b",
+    ),
+    rule(
+        "new_instructions",
+        "instruction_override",
+        0.85,
+        r"\b(?:new|updated|revised|real|actual|true|override)\s(?:system\s)?(?:instructions?"
+        r"|directives?|task|objective|mission|prompt)\s?(?::|are\b|is\b|follow\b)"
+        r"|\byour\s(?:new|real|true|only)\s(?:task|goal|purpose|objective|role|job|mission"
+        r"|instructions?|directive)\s(?:now\s|from\snow\son\s)?(?:is|are|will\sbe)\b",
+    ),
+    rule(
+        "stop_everything",
+        "instruction_override",
+        0.85,
+        r"\b(?:stop\severything|end\sof\s(?:system\s)?(?:prompt|instructions)|instructions"
+        r"\send\shere|-{3,}\s?(?:new|begin|start)|begin\s(?:new\s)?(?:session|conversation)"
+        r"\s(?:as|with)|reset\s(?:your\s)?(?:context|memory|conversation|instructions))\b",
+    ),
+    rule(
+        "just_say",
+        "instruction_override",
+        0.4,
+        r"\b(?:just|only|simply)\s(?:say|print|output|respond\swith|reply\swith|write)\s"
+        r"['\"]",
+    ),
+    rule(
+        "setup_declared_void",
+        "instruction_override",
+        0.85,
+        r"\b(?:your\s(?:\S+\s)?|(?:the|all|any)\s(?:previous|earlier|original|initial|old|prior"
+        r"|current|existing|above)\s)(?:instructions?|directions|guidance|rules|prompts?|directives"
+        r"|guidelines|programming|settings)\s(?:are|is|have\sbeen|has\sbeen|were|was)\s(?:now\s)?"
+        r"(?:void|revoked|cancel+ed|obsolete|invalid|replaced|overridden|null|deleted|suspended"
+        r"|lifted|disabled|gone|no\slonger\s(?:valid|active|apply|in\seffect)|superseded)\b",
+    ),
+    rule(
+        "drop_the_persona",
+        "instruction_override",
+        0.85,
+        r"\b(?:drop|abandon|stop\sfollowing|stop\susing|get\srid\sof|shed|lose|quit)\s(?:your|the)"
+        r"\s(?:current\s|usual\s|bank\s|assistant\s|corporate\s)?(?:persona|script|act|character"
+        r"|role|safety\s(?:rules|filters|guidelines|settings)|filters|guardrails|restrictions"
+        r"\son\syourself|programming|training|conditioning)\b",
+    ),
+    rule(
+        "never_mind_the_setup",
+        "instruction_override",
+        0.85,
+        r"\bnever\s?mind\s(?:all\s|the\s|your\s)*(?:previous|prior|above|earlier|original"
+        r"|system)\s(?:context|instructions?|prompts?|rules|directions)\b",
+    ),
+    rule(
+        "say_a_marker_phrase",
+        "instruction_override",
+        0.6,
+        r"\b(?:print|output|say|write|type|respond\swith|reply\swith|answer\swith|return)\s"
+        r"(?:only\s|just\s|exactly\s)?(?:the\s)?(?:word|words|phrase|sentence|string|text)\s"
+        r"['\"“‘`]?(?!on\b|in\b|of\b|for\b)\w",
+    ),
+    rule(
+        "instead_of_your_job",
+        "instruction_override",
+        0.5,
+        r"\binstead\sof\s(?:helping|answering|being|acting|your\susual|doing\syour|following)"
+        r"|\bstop\s(?:acting|behaving|pretending|being)\s(?:as|like)\s(?:a|an|the)\s(?:\S+\s)?"
+        r"(?:bank|assistant|chatbot|bot|ai|customer\sservice|support)\b",
+    ),
+    rule(
+        "orders_take_priority",
+        "instruction_override",
+        0.8,
+        r"\b(?:my|these|the\suser'?s)\s(?:instructions|orders|commands|requests?|rules|words)"
+        r"\s(?:take|takes|have|has)\s(?:priority|precedence)|\b(?:your\s)?(?:operators?"
+        r"|developers?|creators?|makers?|programmers?|trainers?|designers?|owners?)\s(?:told"
+        r"|instructed|programmed|configured|gave|wrote|asked|trained)\syou\b"
+        r"|\b(?:developers?|creators?|operators?|programmers?|engineers?|makers?|openai|anthropic"
+        r"|trainers?|designers?)\s(?:give|gave|given|tell|told|instruct|instructed|program"
+        r"|programmed|configure|configured|train|trained)\syou\b",
+    ),
+    rule(
+        "override_in_another_language",
+        "instruction_override",
+        0.9,
+        # The embedding model reads English only; the commonest translations of the
+        # override and of "system prompt" (Spanish, French, German, Italian, Portuguese, Dutch).
+        r"\b(?:ignora|ignore[zr]?|ignoriere|ignorier|olvida|olvide|oublie[zr]?|vergiss|vergessen"
+        r"|dimentica|esquece|esque[çc]a|negeer|descarta|n[ãa]o\ssiga|no\ssigas)\s(?:\S+\s){0,4}?"
+        r"(?:instrucciones|instructions|anweisungen|instruktionen|istruzioni|instru[çc][õo]es"
+        r"|instructies|indicaciones|consignes|vorgaben|regeln|reglas|r[èe]gles|regole|regras)\b"
+        r"|\b(?:prompt\sdel\ssistema|prompt\s(?:du\s)?syst[èe]me|systemprompt|systemanweisung"
+        r"|prompt\sdi\ssistema|prompt\sdo\ssistema|instrucciones\sdel\ssistema"
+        r"|instructions\sdu\ssyst[èe]me|systeeminstructies)\b",
+    ),
+)
