@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 QUESTION = "My card still hasn't arrived, what should I do?"
 # The API subprocess verifies with the development secret, as `supportdesk token` signs.
-CUSTOMER = {"Authorization": f"Bearer {mint_token(Settings(_env_file=None), 'cus_alice')}"}  # type: ignore[call-arg]
+CUSTOMER = {"Authorization": f"Bearer {mint_token(Settings(_env_file=None), 'cus_newcomer')}"}  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="module")

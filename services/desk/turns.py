@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 
 from accounting import BudgetExceeded, TurnMeter, start_turn_meter
 from desk.agents.state import DeskContext
+from desk.approvals import Plan
 from desk.bootstrap import Desk
 from desk.records import Conversation, UsageRecord
 from desk.records.base import utcnow
@@ -155,14 +155,16 @@ async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> 
 
 
 async def run_turn(
-    desk: Desk, admission: Admission, conversation: Conversation, text: str
+    desk: Desk, admission: Admission, conversation: Conversation, plan: Plan
 ) -> AsyncGenerator[TurnEvent, None]:
     """Yields the agents' events, then `done`; releases the admission when it ends.
 
-    Raises TurnFailed when the turn could not finish (recorded, and rolled back from the
-    history). The graph run holds task-bound state (cancel scopes, the turn's meter), so
-    the generator must be iterated from start to end in one task: the API starts it
-    inside the response, never before it.
+    A turn is one graph run, or two when the message first declines a pending approval
+    and is then answered as a new message (desk.approvals). Raises TurnFailed when the
+    turn could not finish (recorded, and rolled back from the history). The graph run
+    holds task-bound state (cancel scopes, the turn's meter), so the generator must be
+    iterated from start to end in one task: the API starts it inside the response,
+    never before it.
     """
     settings = desk.settings
     started = time.perf_counter()
@@ -180,26 +182,41 @@ async def run_turn(
             private=conversation.tenant in settings.private_tenants,
         )
         final: dict[str, Any] = {}
-        shown: list[str] = []
-        try:
-            async with asyncio.timeout(settings.turn_timeout_s):
-                async for part in desk.graph.astream(
-                    {"messages": [HumanMessage(content=text)]},
-                    config,
-                    context=context,
-                    stream_mode=["custom", "values"],
-                    version="v2",
-                ):
-                    if part["type"] == "custom":
-                        event = TurnEvent(part["data"]["event"], part["data"]["data"])
-                        if event.event == "token":
-                            shown.append(event.data["text"])
-                        yield event
-                    elif part["type"] == "values":
-                        final = dict(part["data"])
-        except Exception as exc:
-            await record_usage(desk, conversation, meter)
-            raise await fail_turn(desk, config, conversation, text, exc, "".join(shown)) from exc
+        pending: dict[str, Any] | None = None
+        actions: list[dict[str, Any]] = []
+        if plan.replay is not None:
+            yield TurnEvent("token", {"text": plan.replay["message"]})
+            actions.append({**plan.replay, "replayed": True})
+            final = {"answer": plan.replay["message"]}
+        for step in plan.steps:
+            shown: list[str] = []
+            pending = None
+            try:
+                async with asyncio.timeout(settings.turn_timeout_s):
+                    async for part in desk.graph.astream(
+                        step.input,
+                        config,
+                        context=context,
+                        stream_mode=["custom", "values"],
+                        version="v2",
+                    ):
+                        if part["type"] == "custom":
+                            event = TurnEvent(part["data"]["event"], part["data"]["data"])
+                            if event.event == "token":
+                                shown.append(event.data["text"])
+                            elif event.event == "action":
+                                actions.append(event.data)
+                            yield event
+                        elif part["type"] == "values":
+                            final = dict(part["data"])
+                            pending = next((p.value for p in part.get("interrupts", ())), pending)
+            except Exception as exc:
+                await record_usage(desk, conversation, meter)
+                raise await fail_turn(
+                    desk, config, conversation, step.message, exc, "".join(shown)
+                ) from exc
+        if pending is not None:
+            yield TurnEvent("approval", pending)
         turns = await desk.records.count_turn(conversation.id)
         await record_usage(desk, conversation, meter)
         metadata = done_metadata(final)
@@ -207,6 +224,8 @@ async def run_turn(
             conversation_id=conversation.id,
             turn=turns,
             latency_ms=round((time.perf_counter() - started) * 1000),
+            pending_approval=pending,
+            actions=actions,
             usage={
                 **meter.summary(),
                 "conversation_cost_usd": round(

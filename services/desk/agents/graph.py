@@ -3,6 +3,10 @@
     START → triage ─┬─ knowledge    → cache_lookup ─┬─ hit → END
                     │                               └─ retrieve ─┬─ answer → cache_store → END
                     │                                            └─ not_covered → END
+                    ├─ knowledge, the customer's own records (desk.agents.dispatch):
+                    │    cards | payments | disputes ─┬─ reply → END
+                    │                                 ├─ proposal → approval (interrupt) → END
+                    │                                 └─ nothing on record → cache_lookup
                     ├─ handoff      → handoff → END
                     ├─ smalltalk    → smalltalk → END
                     ├─ out_of_scope → out_of_scope → END
@@ -18,9 +22,14 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from desk.agents.approval import make_approval
 from desk.agents.cache import make_cache_lookup, make_cache_store, route_after_cache
+from desk.agents.cards import make_cards
+from desk.agents.dispatch import SPECIALISTS, specialist_for
+from desk.agents.disputes import make_disputes
 from desk.agents.handoff import make_handoff
 from desk.agents.knowledge import make_answer, make_retrieve, not_covered
+from desk.agents.payments import make_payments
 from desk.agents.services import AgentServices
 from desk.agents.smalltalk import cannot_understand, out_of_scope, smalltalk
 from desk.agents.state import DeskContext, DeskState, InputState
@@ -36,7 +45,18 @@ ROUTES = {
 
 
 def route_after_triage(state: DeskState) -> str:
-    return ROUTES.get(state.get("route", ""), "cache_lookup")
+    node = ROUTES.get(state.get("route", ""), "cache_lookup")
+    if node in ("cache_lookup", "out_of_scope"):
+        # An explicit action or a request for someone's records is the bank's business
+        # even when the examples read it as out of scope ("cards of customer 2").
+        return specialist_for(state) or node
+    return node
+
+
+def route_after_specialist(state: DeskState) -> str:
+    return {"approval": "approval", "knowledge": "cache_lookup"}.get(
+        state.get("handled", ""), "end"
+    )
 
 
 def route_after_retrieve(state: DeskState) -> str:
@@ -52,6 +72,7 @@ TURN_ENDS = (
     "smalltalk",
     "out_of_scope",
     "cannot_understand",
+    "approval",
 )
 
 
@@ -69,9 +90,21 @@ def build_graph(
     builder.add_node("smalltalk", smalltalk)
     builder.add_node("out_of_scope", out_of_scope)
     builder.add_node("cannot_understand", cannot_understand)
+    builder.add_node("cards", make_cards(services))
+    builder.add_node("payments", make_payments(services))
+    builder.add_node("disputes", make_disputes(services))
+    builder.add_node("approval", make_approval(services))
 
     builder.add_edge(START, "triage")
-    builder.add_conditional_edges("triage", route_after_triage, list(set(ROUTES.values())))
+    builder.add_conditional_edges(
+        "triage", route_after_triage, sorted({*ROUTES.values(), *SPECIALISTS})
+    )
+    for specialist in SPECIALISTS:
+        builder.add_conditional_edges(
+            specialist,
+            route_after_specialist,
+            {"approval": "approval", "cache_lookup": "cache_lookup", "end": END},
+        )
     builder.add_conditional_edges(
         "cache_lookup", route_after_cache, {"end": END, "retrieve": "retrieve"}
     )

@@ -75,3 +75,10 @@ class DeskState(InputState, total=False):
     cache: dict[str, Any]
     private: bool
     retrieval_used_history: bool
+    # Specialist agents (desk.agents.specialist): how the agent ended its turn ("reply",
+    # "approval", "knowledge"), the side effect awaiting the customer's confirmation, a
+    # question it asked ("which card?") and the last action's recorded outcome.
+    handled: str
+    proposal: dict[str, Any] | None
+    follow_up: dict[str, Any] | None
+    last_action: dict[str, Any] | None

@@ -3,22 +3,48 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ApprovalAnswer(BaseModel):
+    """The customer's answer to a pending approval, for clients that render buttons."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(
+        min_length=1, max_length=64, description="The `approval.id` the desk asked about."
+    )
+    decision: Literal["confirm", "decline"]
 
 
 class MessageIn(BaseModel):
-    """One customer message. Its maximum length is `MAX_MESSAGE_CHARS` (2000 by default)."""
+    """One customer message. Its maximum length is `MAX_MESSAGE_CHARS` (2000 by default).
+
+    While the desk waits for a confirmation, the message answers it: "yes" confirms, "no"
+    declines, anything else declines and is then answered as a new message. `approval`
+    answers it explicitly (and `content` may then be left out).
+    """
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"content": "My card still hasn't arrived, what should I do?"}]
+            "examples": [
+                {"content": "My card still hasn't arrived, what should I do?"},
+                {"approval": {"id": "9f0c2d…", "decision": "confirm"}},
+            ]
         },
     )
 
-    content: str = Field(min_length=1, description="What the customer wrote.")
+    content: str | None = Field(None, min_length=1, description="What the customer wrote.")
+    approval: ApprovalAnswer | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        if self.content is None and self.approval is None:
+            raise ValueError("send `content` (the message), `approval` (an answer), or both")
+        return self
 
 
 class ConversationCreated(BaseModel):
@@ -41,6 +67,11 @@ class TurnReply(BaseModel):
     answer: str
     route: str | None
     citations: list[CitationOut]
+    approval: dict[str, Any] | None = Field(
+        None,
+        description="A side effect awaiting the customer's confirmation: answer it with "
+        "the next message, or with `approval: {id, decision}`.",
+    )
     metadata: dict[str, Any] = Field(
         description="Triage decision, which model answered, grounding, ticket, latency."
     )

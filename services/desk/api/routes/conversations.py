@@ -22,6 +22,7 @@ from desk.api.schemas import (
     TurnReply,
 )
 from desk.api.sse import STREAM_HEADERS, frame
+from desk.approvals import ApprovalNotPending, Decision, plan_turn
 from desk.auth import Principal
 from desk.bootstrap import Desk
 from desk.records import Conversation
@@ -53,7 +54,9 @@ async def find_conversation(desk: Desk, conversation_id: str, customer: Principa
     return conversation
 
 
-def check_length(desk: Desk, message: MessageIn) -> str:
+def check_length(desk: Desk, message: MessageIn) -> str | None:
+    if message.content is None:
+        return None
     text = message.content.strip()
     limit = desk.settings.max_message_chars
     if not text:
@@ -104,9 +107,15 @@ async def post_message(
 ) -> Any:
     text = check_length(desk, message)
     conversation = await find_conversation(desk, conversation_id, customer)
-    # Rejections (limit, budget, busy) are HTTP errors, decided before any event.
+    # Rejections (limit, budget, busy, a stale approval) are HTTP errors, decided before
+    # any event.
     admission = await admit_turn(desk, gate, conversation)
-    events = run_turn(desk, admission, conversation, text)
+    try:
+        plan = await plan_turn(desk.graph, conversation.id, text, answer_of(message))
+    except ApprovalNotPending as exc:
+        admission.release()
+        raise HTTPException(409, {"code": "approval_not_pending", "message": exc.message}) from exc
+    events = run_turn(desk, admission, conversation, plan)
     if "text/event-stream" in accept:
         # The response starts the turn and reads it to the end in its own task; the
         # background release covers a client gone before the stream began.
@@ -118,6 +127,12 @@ async def post_message(
         )
     async with aclosing(events):
         return await collect(events)
+
+
+def answer_of(message: MessageIn) -> tuple[str, Decision] | None:
+    if message.approval is None:
+        return None
+    return message.approval.id, message.approval.decision
 
 
 async def stream(events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
@@ -146,6 +161,7 @@ async def collect(events: AsyncIterator[TurnEvent]) -> TurnReply:
         answer="".join(tokens).strip(),
         route=done.get("route"),
         citations=done.get("citations", []),
+        approval=done.get("pending_approval"),
         metadata=done,
     )
 

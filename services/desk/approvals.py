@@ -1,0 +1,105 @@
+"""Answering a pending approval: what a customer's next message does to it.
+
+A proposed side effect pauses the conversation's graph (desk.agents.approval). The next
+message answers it, in words or with the structured `approval` field:
+
+- a clear yes ("yes", "go ahead") or `decision: confirm` resumes the graph confirmed;
+- a no ("no", "cancel") or `decision: decline` resumes it declined;
+- anything else declines it (no side effect without an explicit yes) and is then
+  answered as a new message in the same turn.
+
+An `approval` naming an id that is not pending is a stale button: if that approval was
+already carried out, its recorded outcome is returned again (a double click changes
+nothing); otherwise the request is refused with 409.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+
+from desk.actions.phrases import reply_kind
+from desk.agents.approval import CONFIRM_TEXT, DECLINE_TEXT
+
+Decision = Literal["confirm", "decline"]
+
+
+class ApprovalNotPending(Exception):
+    def __init__(self, approval_id: str) -> None:
+        super().__init__(
+            f"There is no confirmation '{approval_id}' waiting in this conversation: it was "
+            "already answered or replaced. Send a new message instead."
+        )
+        self.message = str(self)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One graph run of a turn: a resume with the customer's answer, or a new message."""
+
+    input: Any
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+    # A repeated answer to an approval already carried out: its outcome, told again.
+    replay: dict[str, Any] | None = None
+
+
+def thread(conversation_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": conversation_id}}
+
+
+async def pending_request(graph: Any, conversation_id: str) -> dict[str, Any] | None:
+    """The approval the conversation is waiting on, as shown to the client, if any."""
+    snapshot = await graph.aget_state(thread(conversation_id))
+    for pause in snapshot.interrupts if snapshot else ():
+        value = pause.value
+        if isinstance(value, dict) and "action" in value:
+            return value
+    return None
+
+
+def resume(decision: Decision, text: str, *, superseded: bool = False) -> Step:
+    said = text or (CONFIRM_TEXT if decision == "confirm" else DECLINE_TEXT)
+    value = {"decision": decision, "text": said, "superseded": superseded}
+    return Step(Command(resume=value), said)
+
+
+def new_message(text: str) -> Step:
+    return Step({"messages": [HumanMessage(content=text)]}, text)
+
+
+async def plan_turn(
+    graph: Any, conversation_id: str, text: str | None, answer: tuple[str, Decision] | None
+) -> Plan:
+    """Raises ApprovalNotPending for a structured answer to nothing pending."""
+    pending = await pending_request(graph, conversation_id)
+    if answer is not None:
+        approval_id, decision = answer
+        if pending is not None and pending["id"] == approval_id:
+            return Plan((resume(decision, text or ""),))
+        done = await last_action(graph, conversation_id)
+        if done is not None and done.get("approval_id") == approval_id:
+            return Plan((), replay=done)
+        raise ApprovalNotPending(approval_id)
+    assert text is not None
+    if pending is None:
+        return Plan((new_message(text),))
+    kind = reply_kind(text)
+    if kind == "other":
+        return Plan((resume("decline", "", superseded=True), new_message(text)))
+    return Plan((resume(kind, text),))
+
+
+async def last_action(graph: Any, conversation_id: str) -> dict[str, Any] | None:
+    snapshot = await graph.aget_state(thread(conversation_id))
+    values = snapshot.values if snapshot else {}
+    action = values.get("last_action")
+    return action if isinstance(action, dict) else None
