@@ -20,7 +20,9 @@ _UNFREEZE = re.compile(r"\b(unfreez\w*|un-?freez\w*|unblock\w*|unlock\w*|defrost
 _FREEZE = re.compile(r"\b(freez\w*|froze|block|lock|pause|suspend)\b")
 _STOLEN = re.compile(r"\b(stolen|stole|steal|theft|pickpocket\w*|robbed|mugged)\b")
 _LOST = re.compile(r"\b(lost|lose|losing|misplac\w*|can'?t find|cannot find|missing|dropped)\b")
-_REPLACE = re.compile(r"\b(replace\w*|reissue\w*|re-issue\w*|new card|report\w*|cancel\w*)\b")
+_REPLACE = re.compile(
+    r"\b(replace\w*|reissue\w*|re-issue\w*|(?:new|another) (?:card|one)|report\w*|cancel\w*)\b"
+)
 _CARD = re.compile(r"\bcards?\b")
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
@@ -60,14 +62,23 @@ _DECLINE = re.compile(
     re.IGNORECASE,
 )
 
-# Someone else's data: "customer 2", "cus_ben", "my husband's card", "another customer's".
-_OTHER_PERSON = re.compile(
+# Someone else's records: named by an id ("customer 2", "cus_ben"), or asked to be shown
+# or acted on ("show me my husband's transactions", "freeze her card"). Paying someone
+# ("transfer to my friend's account") is not asking for their records.
+_CUSTOMER_ID = re.compile(
     r"\b(?:customer|client|user|account holder|member)s?\s*(?:#|no\.?|number|id)?\s*\d+\b"
-    r"|\bcus_\w+"
-    r"|\b(?:other|another|someone else'?s?|somebody else'?s?|other people'?s?|everyone'?s|"
-    r"all customers'?|his|her|their|my (?:husband|wife|partner|friend|son|daughter|mum|mom|"
-    r"dad|brother|sister|colleague|boss|neighbou?r)'?s?)\s+(?:\w+\s+)?"
-    r"(?:cards?|accounts?|transactions?|payments?|transfers?|balances?|statements?|details)\b",
+    r"|\bcus_\w+",
+    re.IGNORECASE,
+)
+_OTHER_PERSONS_RECORDS = re.compile(
+    r"\b(?:show|see|view|list|check|access|read|look (?:at|up|into)|pull up|open|freeze|"
+    r"unfreeze|block|cancel|give me|tell me|what(?:'s| is| are| were))\b\W+(?:\w+\W+){0,2}?"
+    r"(?:someone else'?s|somebody else'?s|another (?:customer|person|user|client)'?s|"
+    r"other (?:customers|people|users|clients)'?|(?:my )?(?:husband|wife|partner|friend|son|"
+    r"daughter|mum|mom|mother|dad|father|brother|sister|colleague|boss|neighbou?r|ex)'s|"
+    r"his|her|their)\s+(?:\w+\s+)?"
+    r"(?:cards?|accounts?|transactions?|payments?|transfers?|balances?|statements?|details|"
+    r"spending)\b",
     re.IGNORECASE,
 )
 
@@ -163,4 +174,4 @@ def payments_named(text: str, payments: Sequence[Transaction]) -> list[Transacti
 def about_someone_else(text: str) -> bool:
     """Does the message ask for another person's data? Only the signed-in customer's is
     ever looked up; the agents say so rather than answer with the customer's own."""
-    return _OTHER_PERSON.search(text) is not None
+    return bool(_CUSTOMER_ID.search(text) or _OTHER_PERSONS_RECORDS.search(text))

@@ -94,7 +94,10 @@ def decide(turn: Turn, operation: str, owned: Sequence[Card]) -> dict[str, Any]:
     if operation == "status":
         return status(turn, owned)
     if operation == "unfreeze":
-        return one_card(turn, operation, [c for c in named if c.status == "frozen"], owned)
+        frozen = [c for c in named if c.status == "frozen"]
+        # Nothing frozen: "unblock my card" is then about a PIN or a reported card, which
+        # the help centre explains.
+        return one_card(turn, operation, frozen, owned) if frozen else to_knowledge()
     if operation == "freeze":
         return one_card(turn, operation, [c for c in named if c.status == "active"], owned)
     if operation == "lost":

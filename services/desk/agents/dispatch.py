@@ -1,4 +1,4 @@
-"""Which specialist, if any, takes a banking question triage routed to knowledge.
+"""Which specialist, if any, takes a question triage routed to knowledge (or out of scope).
 
 Triage decides the route ("knowledge": a question about Harbor Bank) and the intent;
 a question whose answer is in the customer's own records goes to the specialist that can
