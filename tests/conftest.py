@@ -9,11 +9,23 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from desk.records.sqlite import SqliteRecords
 from tests.support.postgres import temporary_postgres
+
+
+@pytest.fixture
+async def records(tmp_path: Path) -> AsyncIterator[SqliteRecords]:
+    """Embedded records with one conversation, "c1" of tenant "harbor", for agent tests."""
+    store = SqliteRecords(tmp_path / "desk.sqlite")
+    await store.setup()
+    await store.create_conversation("c1", "harbor")
+    yield store
+    await store.close()
 
 
 @pytest.fixture(scope="session")

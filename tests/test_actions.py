@@ -57,13 +57,15 @@ async def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 async def running(settings: Settings, customer: str) -> AsyncIterator[httpx.AsyncClient]:
     app: FastAPI = create_app(settings)
     token = mint_token(settings, customer)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://desk",
             headers={"Authorization": f"Bearer {token}"},
-        ) as client:
-            yield client
+        ) as client,
+    ):
+        yield client
 
 
 @asynccontextmanager
@@ -121,9 +123,7 @@ async def test_lost_card_is_frozen_once_after_a_confirmation_sent_twice(
         assert await card_status(settings, "cus_chloe", "card_chloe_debit") == "frozen"
 
         # The same button pressed again: the recorded outcome, and nothing applied twice.
-        again = await say(
-            client, cid, approval={"id": approval["id"], "decision": "confirm"}
-        )
+        again = await say(client, cid, approval={"id": approval["id"], "decision": "confirm"})
         assert again["metadata"]["actions"][0]["replayed"] is True
         assert again["answer"] == done["answer"]
         assert await actions_for(settings, cid, approval["id"]) == 1
@@ -157,6 +157,7 @@ async def test_a_pending_approval_survives_an_api_restart(settings: Settings) ->
     # A new API process on the same store: the question is still waiting.
     async with running(settings, "cus_dev") as client:
         history = (await client.get(f"/v1/conversations/{cid}")).json()
+        assert history["pending_approval"]["id"] == asked["approval"]["id"]
         assert history["messages"][-1]["metadata"]["approval_id"] == asked["approval"]["id"]
         done = await say(client, cid, content="Yes, go ahead")
         assert done["metadata"]["actions"][0]["changed"] is True

@@ -7,9 +7,7 @@ graph on the real adapters.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,15 +33,6 @@ from tests.support.fakes import (
     ScriptedStore,
     scripted_services,
 )
-
-
-@pytest.fixture
-async def records(tmp_path: Path) -> AsyncIterator[SqliteRecords]:
-    store = SqliteRecords(tmp_path / "desk.sqlite")
-    await store.setup()
-    await store.create_conversation("c1", "harbor")
-    yield store
-    await store.close()
 
 
 async def turn(graph: Any, text: str, tenant: str = "harbor") -> dict[str, Any]:
@@ -179,25 +168,28 @@ async def test_per_turn_fields_do_not_leak_into_the_next_turn(records: SqliteRec
 
 
 @pytest.mark.parametrize(
-    ("question", "tenant_policy", "private"),
+    ("question", "tenant_policy", "personal_data"),
     [
-        ("Where is my card?", False, False),
-        ("My card 4929 1234 5678 9012 was never delivered, where is it?", False, True),
-        ("Please email me at sam@example.com, where is my card?", False, True),
-        ("Where is my card?", True, True),
+        ("Where is my card?", False, []),
+        ("My card 4929 1234 5678 9012 was never delivered, where is it?", False, ["card_number"]),
+        ("Please email me at sam@example.com, where is my card?", False, ["email"]),
+        ("Where is my card?", True, []),
     ],
 )
-async def test_personal_data_or_tenant_policy_keeps_the_answer_self_hosted(
-    records: SqliteRecords, question: str, tenant_policy: bool, private: bool
+async def test_only_tenant_policy_keeps_the_answer_self_hosted(
+    records: SqliteRecords, question: str, tenant_policy: bool, personal_data: list[str]
 ) -> None:
+    """Personal data no longer pins the answer to self-hosted models: the gateway masks it
+    for managed ones (tests/test_gateway_redaction.py), and the answer says what it carried."""
     gateway = ScriptedGateway({"answer": "Cards arrive within 5 working days [1]."})
     graph = build_graph(scripted_services(gateway, ScriptedStore([DELIVERY]), records))
     state = await graph.ainvoke(
         {"messages": [HumanMessage(question)]},
         context=DeskContext(tenant="harbor", conversation_id="c1", private=tenant_policy),
     )
-    assert gateway.private == [private]
-    assert state["private"] is private
+    assert gateway.private == [tenant_policy]
+    assert state["private"] is tenant_policy
+    assert state["messages"][-1].response_metadata["personal_data"] == personal_data
 
 
 async def test_a_handoff_summary_never_leaves_self_hosted_models(records: SqliteRecords) -> None:

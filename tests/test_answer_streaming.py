@@ -7,8 +7,6 @@ failure before that is invisible, a failure after it ends the turn with AnswerIn
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,15 +30,6 @@ from tests.support.fakes import (
 
 GROUNDED = "Cards arrive within 5 working days [1]. Fees are listed in the app [2]."
 EXTRACTIVE = "Cards arrive within 5 working days [1]."
-
-
-@pytest.fixture
-async def records(tmp_path: Path) -> AsyncIterator[SqliteRecords]:
-    store = SqliteRecords(tmp_path / "desk.sqlite")
-    await store.setup()
-    await store.create_conversation("c1", "harbor")
-    yield store
-    await store.close()
 
 
 async def run(graph: Any, text: str = "Where is my card?") -> tuple[list[str], dict[str, Any]]:

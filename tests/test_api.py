@@ -21,6 +21,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from desk.agents.replies import DISCLOSURE
 from desk.api.app import create_app
 from desk.auth import mint_token
 from gateway import build_gateway
@@ -94,6 +95,7 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def start(client: httpx.AsyncClient) -> str:
     response = await client.post("/v1/conversations")
     assert response.status_code == 201
+    assert response.json()["ai_disclosure"] == DISCLOSURE
     conversation_id: str = response.json()["id"]
     return conversation_id
 
@@ -136,13 +138,15 @@ async def test_json_reply_and_history(client: httpx.AsyncClient) -> None:
     history = (await client.get(f"/v1/conversations/{cid}")).json()
     assert history["turns"] == 2
     assert [m["role"] for m in history["messages"]] == [
+        "assistant",
         "customer",
         "assistant",
         "customer",
         "assistant",
     ]
-    assert history["messages"][2]["content"] == QUESTION
-    assert history["messages"][3]["metadata"]["citations"]
+    assert history["messages"][0]["content"] == DISCLOSURE  # before the customer wrote
+    assert history["messages"][3]["content"] == QUESTION
+    assert history["messages"][4]["metadata"]["citations"]
 
 
 async def test_out_of_scope_is_answered_without_retrieval(client: httpx.AsyncClient) -> None:
@@ -483,7 +487,8 @@ async def test_a_stream_cut_after_shown_text_ends_in_one_error_and_a_failed_turn
             assert len(primary.calls()) == 1  # nothing else was asked to continue it
 
             history = (await client.get(f"/v1/conversations/{cid}")).json()
-            assert history["messages"] == [] and history["turns"] == 0
+            assert [m["content"] for m in history["messages"]] == [DISCLOSURE]
+            assert history["turns"] == 0
             [failed] = history["failed_turns"]
             assert failed["message"] == QUESTION and failed["code"] == "answer_interrupted"
             assert failed["retryable"] and failed["shown"] == shown
@@ -498,5 +503,5 @@ async def test_a_stream_cut_after_shown_text_ends_in_one_error_and_a_failed_turn
             assert retried.status_code == 200, retried.text
             assert retried.json()["answer"] == script.reply and retried.json()["turn"] == 1
             history = (await client.get(f"/v1/conversations/{cid}")).json()
-            assert history["messages"][0]["content"] == QUESTION
-            assert len(history["messages"]) == 2 and len(history["failed_turns"]) == 2
+            assert history["messages"][1]["content"] == QUESTION
+            assert len(history["messages"]) == 3 and len(history["failed_turns"]) == 2

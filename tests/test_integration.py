@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from desk.agents.replies import DISCLOSURE
 from desk.auth import mint_token
 from localstack.process import ManagedProcess
 from localstack.stack import model_server
@@ -127,7 +128,7 @@ async def test_conversation_survives_restart_and_model_outage(
         async with httpx.AsyncClient(base_url=base, timeout=120, headers=CUSTOMER) as client:
             history = (await client.get(f"/v1/conversations/{cid}")).json()
             contents = [m["content"] for m in history["messages"]]
-            assert contents[0] == QUESTION and len(contents) == 4
+            assert contents[:2] == [DISCLOSURE, QUESTION] and len(contents) == 5
             assert history["turns"] == 2
 
             models.stop()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from desk.records import FailedTurn, Records
+from desk.records import FailedTurn, GuardrailEvent, Records
+from desk.records.base import TranscriptLine, utcnow
 from desk.records.migrations import COMPONENT, MIGRATIONS
 from desk.records.postgres import PostgresRecords
 from desk.records.sqlite import SqliteRecords
@@ -102,6 +103,154 @@ async def test_tickets_belong_to_their_conversation_and_tenant(records: Records)
     assert tickets[0].summary == "Lost card." and tickets[0].status == "open"
     assert first.reference.startswith("HB-") and first.reference != second.reference
     assert await records.tickets_for(cid, "other-bank") == []
+
+
+TRANSCRIPT: list[TranscriptLine] = [
+    {"role": "customer", "text": "My card was stolen"},
+    {"role": "assistant", "text": "I can freeze it for you [1]"},
+    {"role": "customer", "text": "I want to talk to a person"},
+]
+
+
+async def test_a_ticket_keeps_its_transcript_and_route(records: Records) -> None:
+    cid = new_id()
+    await records.create_conversation(cid, "harbor")
+    opened = await records.open_ticket(
+        "harbor",
+        cid,
+        "customer asked for a person",
+        "Stolen card.",
+        transcript=TRANSCRIPT,
+        route="knowledge",
+    )
+    found = await records.get_ticket(opened.id, "harbor")
+    assert found == opened
+    assert found is not None and list(found.transcript) == TRANSCRIPT
+    assert (found.route, found.status, found.closed_at, found.closed_by) == (
+        "knowledge",
+        "open",
+        None,
+        None,
+    )
+    assert await records.get_ticket(opened.id, "other-bank") is None
+    assert await records.get_ticket(new_id(), "harbor") is None
+
+
+async def test_the_open_ticket_of_a_conversation_is_found_until_it_is_closed(
+    records: Records,
+) -> None:
+    cid, quiet = new_id(), new_id()
+    await records.create_conversation(cid, "harbor")
+    await records.create_conversation(quiet, "harbor")
+    assert await records.open_ticket_for(cid, "harbor") is None
+    ticket = await records.open_ticket("harbor", cid, "customer asked for a person", "Help.")
+    assert await records.open_ticket_for(cid, "harbor") == ticket
+    assert await records.open_ticket_for(cid, "other-bank") is None
+    assert await records.open_ticket_for(quiet, "harbor") is None
+    await records.close_ticket(ticket.id, "harbor", "agent_ada")
+    assert await records.open_ticket_for(cid, "harbor") is None
+
+
+async def test_closing_records_who_and_when_and_is_idempotent(records: Records) -> None:
+    cid = new_id()
+    await records.create_conversation(cid, "harbor")
+    ticket = await records.open_ticket("harbor", cid, "customer asked for a person", "Help.")
+    closed = await records.close_ticket(ticket.id, "harbor", "agent_ada")
+    assert closed is not None
+    assert (closed.status, closed.closed_by, closed.reference) == (
+        "closed",
+        "agent_ada",
+        ticket.reference,
+    )
+    assert closed.closed_at is not None and closed.closed_at >= ticket.created_at
+    # A second close (another agent, a retried request) changes nothing.
+    assert await records.close_ticket(ticket.id, "harbor", "agent_bo") == closed
+    assert await records.close_ticket(ticket.id, "other-bank", "agent_bo") is None
+    assert await records.close_ticket(new_id(), "harbor", "agent_ada") is None
+
+
+async def test_tickets_are_listed_per_tenant_and_status(records: Records) -> None:
+    tenant = f"t-{new_id()}"
+    opened = []
+    for _ in range(3):
+        cid = new_id()
+        await records.create_conversation(cid, tenant)
+        opened.append(await records.open_ticket(tenant, cid, "asked for a person", "Help."))
+    await records.close_ticket(opened[0].id, tenant, "agent_ada")
+    await records.close_ticket(opened[2].id, tenant, "agent_ada")
+    assert [t.id for t in await records.list_tickets(tenant)] == [opened[1].id]
+    closed = await records.list_tickets(tenant, status="closed")
+    assert [t.id for t in closed] == [opened[2].id, opened[0].id]  # newest close first
+    assert len(await records.list_tickets(tenant, status="closed", limit=1)) == 1
+    assert await records.list_tickets("other-bank") == []
+    with pytest.raises(ValueError, match="status"):
+        await records.list_tickets(tenant, status="pending")
+
+
+async def test_open_tickets_are_listed_oldest_first(records: Records) -> None:
+    tenant = f"t-{new_id()}"
+    opened = []
+    for _ in range(4):
+        cid = new_id()
+        await records.create_conversation(cid, tenant)
+        opened.append(await records.open_ticket(tenant, cid, "asked for a person", "Help."))
+    listed = await records.list_tickets(tenant)
+    assert [t.created_at for t in listed] == sorted(t.created_at for t in opened)
+    assert {t.id for t in listed} == {t.id for t in opened}
+
+
+async def test_guardrail_events_are_kept_per_tenant_and_conversation(records: Records) -> None:
+    tenant, cid, other = f"t-{new_id()}", new_id(), new_id()
+    injection = GuardrailEvent.new(
+        tenant,
+        cid,
+        kind="injection",
+        family="instruction_override",
+        score=0.97,
+        action="refused",
+        customer_id="cus_alice",
+        detail="rule:ignore_previous",
+    )
+    await records.record_guardrail_event(injection)
+    indirect = GuardrailEvent.new(
+        tenant,
+        other,
+        kind="indirect",
+        score=0.8,
+        action="neutralised",
+        detail="document hb-fees: hidden instruction",
+    )
+    await records.record_guardrail_event(indirect)
+    assert await records.guardrail_events(tenant) == [indirect, injection]  # newest first
+    assert await records.guardrail_events(tenant, conversation_id=cid) == [injection]
+    assert await records.guardrail_events(tenant, limit=1) == [indirect]
+    assert await records.guardrail_events("other-bank") == []
+    assert injection.family == "instruction_override" and indirect.family is None
+
+
+async def test_guardrail_events_are_filtered_by_time(records: Records) -> None:
+    tenant, cid = f"t-{new_id()}", new_id()
+    old = GuardrailEvent(
+        id=new_id(),
+        tenant=tenant,
+        conversation_id=cid,
+        customer_id="cus_alice",
+        kind="other_customer",
+        family=None,
+        score=1.0,
+        action="refused",
+        detail="asked for another customer's account",
+        created_at=utcnow() - timedelta(days=2),
+    )
+    await records.record_guardrail_event(old)
+    recent = GuardrailEvent.new(tenant, cid, kind="injection", score=0.9, action="refused")
+    await records.record_guardrail_event(recent)
+    since = utcnow() - timedelta(days=1)
+    assert await records.guardrail_events(tenant, since=since) == [recent]
+    assert await records.guardrail_events(tenant, since=since - timedelta(days=2)) == [
+        recent,
+        old,
+    ]
 
 
 async def test_failed_turns_keep_the_message_for_their_conversation_only(

@@ -2,17 +2,42 @@
 
 The turn's meter lives in a context variable set around the graph run; LangGraph runs
 nodes in tasks that copy the context, so every node sees the same meter object.
+
+The meter also bounds the turn: once its calls have used `max_tokens_per_turn` tokens
+(prompt and completion), a further model call is refused with `TurnTokensSpent`, a
+`ModelGroupUnavailable`, so each agent falls back as it does when models are down; and
+every call's own `max_tokens` is clamped to what the turn has left. Groups that call no
+model (the extractive responder) are never refused: they spend no tokens.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+import logging
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from contextlib import aclosing, contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from accounting.pricing import Pricing
+from gateway.errors import GatewayError, ModelGroupUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class TurnTokensSpent(ModelGroupUnavailable):
+    """The turn has used its token cap; the call was not made."""
+
+    def __init__(self, group: str, used: int, cap: int) -> None:
+        GatewayError.__init__(
+            self,
+            f"model group {group!r} not called: the turn has used {used} of its "
+            f"{cap} tokens (MAX_TOKENS_PER_TURN)",
+        )
+        self.group = group
+        self.chain = ()
+        self.used = used
+        self.cap = cap
 
 
 class CompletionLike(Protocol):
@@ -57,6 +82,7 @@ class TurnMeter:
     cache_hits: int = 0
     # The gateway's per-turn call budget, shared by every request of the turn.
     call_budget: Any = None
+    refused: list[str] = field(default_factory=list)  # groups not called: tokens spent
 
     def record_cache_hit(self, avoided_usd: float) -> None:
         self.cache_hits += 1
@@ -71,6 +97,10 @@ class TurnMeter:
         return sum(c.completion_tokens for c in self.calls)
 
     @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
     def cost_usd(self) -> float:
         return sum(c.cost_usd for c in self.calls)
 
@@ -82,6 +112,7 @@ class TurnMeter:
             "avoided_usd": round(self.avoided_usd, 8),
             "cache_hits": self.cache_hits,
             "calls": [asdict(c) for c in self.calls],
+            "refused_for_tokens": list(self.refused),
         }
 
 
@@ -114,11 +145,24 @@ def metering() -> Iterator[TurnMeter]:
 
 
 class MeteredGateway:
-    """The gateway as the agents see it: the same calls, each one priced and recorded."""
+    """The gateway as the agents see it: the same calls, each one priced and recorded.
 
-    def __init__(self, gateway: Any, pricing: Pricing) -> None:
+    `max_tokens_per_turn` (None: no cap) bounds each turn's calls; `model_free_groups`
+    are groups that call no model and so are never refused.
+    """
+
+    def __init__(
+        self,
+        gateway: Any,
+        pricing: Pricing,
+        *,
+        max_tokens_per_turn: int | None = None,
+        model_free_groups: Collection[str] = (),
+    ) -> None:
         self._gateway = gateway
         self._pricing = pricing
+        self._cap = max_tokens_per_turn
+        self._model_free = frozenset(model_free_groups)
 
     @property
     def inner(self) -> Any:
@@ -142,7 +186,7 @@ class MeteredGateway:
         completion = await self._gateway.complete(
             group,
             messages,
-            max_tokens=max_tokens,
+            max_tokens=self._allowance(group, meter, max_tokens),
             temperature=temperature,
             metadata=metadata,
             **kwargs,
@@ -163,6 +207,7 @@ class MeteredGateway:
         no usage for it, and a guess would make the ledger look exact when it is not.
         """
         meter = self._share_turn_budget(kwargs)
+        kwargs["max_tokens"] = self._allowance(group, meter, kwargs.get("max_tokens"))
         async with aclosing(self._gateway.stream(group, messages, **kwargs)) as events:
             async for event in events:
                 completion = getattr(event, "completion", None)
@@ -178,6 +223,22 @@ class MeteredGateway:
                 meter.call_budget = self._gateway.new_turn_budget()
             kwargs.setdefault("turn_budget", meter.call_budget)
         return meter
+
+    def _allowance(self, group: str, meter: TurnMeter | None, max_tokens: int | None) -> int | None:
+        """The call's `max_tokens`, clamped to what the turn has left; raises when nothing is.
+
+        The check is made before each call, so a turn can pass its cap by at most the
+        prompt of its last call (whose size is only known once the provider counts it).
+        """
+        if meter is None or self._cap is None or group in self._model_free:
+            return max_tokens
+        left = self._cap - meter.tokens
+        if left <= 0:
+            meter.refused.append(group)
+            log.warning("group %s refused: the turn has used %d tokens", group, meter.tokens)
+            raise TurnTokensSpent(group, meter.tokens, self._cap)
+        wanted = max_tokens or getattr(self._gateway, "default_max_tokens", None)
+        return min(wanted, left) if wanted else left
 
     def price(self, completion: CompletionLike) -> ModelCall:
         return ModelCall(

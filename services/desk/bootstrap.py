@@ -7,6 +7,7 @@ Postgres, which model deployments exist), so nothing below knows or cares.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from desk.agents.state import DeskContext, DeskState, InputState
 from desk.checkpointer import open_checkpointer
 from desk.records import Records, open_records
 from desk.triage import SemanticRouter, build_router
-from gateway import Gateway, build_gateway
+from gateway import Gateway, ModelGroupUnavailable, build_gateway
+from guardrails import IndirectGuard, InjectionGuard
 from knowledge.embedder import RecentEmbeddings
 from knowledge.vectorstore import VectorStore, open_vector_store
 from semantic_cache import CacheSettings, SemanticCache, open_semantic_cache
@@ -68,7 +70,12 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
     gateway = build_gateway(settings)
     stack.push_async_callback(gateway.aclose)
     # The agents see a metered gateway: every call is priced into the turn's meter.
-    metered = MeteredGateway(gateway, Pricing(gateway.config.deployments))
+    metered = MeteredGateway(
+        gateway,
+        Pricing(gateway.config.deployments),
+        max_tokens_per_turn=settings.max_tokens_per_turn,
+        model_free_groups=gateway.config.model_free_groups,
+    )
     # A customer message is embedded by several steps of a turn; once is enough.
     embedder = RecentEmbeddings(gateway.embedder)
     store = await open_vector_store(settings, embedder.name, embedder.dimension)
@@ -83,6 +90,8 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
     )
     if cache is not None:
         stack.push_async_callback(cache.close)
+    injection_guard, indirect_guard = InjectionGuard(embedder), IndirectGuard(embedder)
+    await warm_guards(injection_guard, indirect_guard)
     return AgentServices(
         settings=settings,
         gateway=metered,
@@ -92,7 +101,25 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
         records=records,
         bank=bank,
         cache=cache,
+        injection_guard=injection_guard,
+        indirect_guard=indirect_guard,
     )
+
+
+async def warm_guards(injection: InjectionGuard, indirect: IndirectGuard) -> None:
+    """Embed the guards' exemplars now rather than in the first customer's turn.
+
+    With the embedding model down the desk still starts: the guards retry on first use,
+    and until then a message is checked by the rules alone (desk.agents.guard).
+    """
+    started = time.perf_counter()
+    try:
+        await injection.warm()
+        await indirect.warm()
+    except ModelGroupUnavailable as exc:
+        log.warning("guardrails not warmed, they will retry on first use: %s", exc)
+        return
+    log.info("guardrails warmed in %.1f s", time.perf_counter() - started)
 
 
 @asynccontextmanager

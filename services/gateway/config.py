@@ -91,6 +91,20 @@ class GatewayConfig:
     def in_group(self, group: str) -> list[Deployment]:
         return [d for d in self.deployments if d.group == group]
 
+    def self_hosted(self, group: str) -> bool:
+        """Whether every deployment of `group` is a model we run: it may read personal data."""
+        deployments = self.in_group(group)
+        return bool(deployments) and all(d.tier == "self-hosted" for d in deployments)
+
+    @property
+    def model_free_groups(self) -> frozenset[str]:
+        """Groups that call no model at all (plain code): they spend no tokens."""
+        return frozenset(
+            group
+            for group in self.groups
+            if all(d.tier == "deterministic" for d in self.in_group(group))
+        )
+
     def by_id(self, deployment_id: str) -> Deployment:
         for deployment in self.deployments:
             if deployment.id == deployment_id:

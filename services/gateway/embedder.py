@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,15 +11,23 @@ from litellm import Router
 
 from gateway.config import Deployment
 from gateway.errors import GatewayConfigError, GatewayError, ModelGroupUnavailable
+from gateway.redaction import redact_texts
 from gateway.schema import EMBED_GROUP
 from knowledge.embedder import Vectors
 
 
 class RouterEmbedder:
-    def __init__(self, router: Router, deployment: Deployment) -> None:
+    """Texts sent to an embedding model we do not host have their personal data masked,
+    like chat requests (gateway.redaction); the in-process default reads them as they are."""
+
+    def __init__(
+        self, router: Router, deployment: Deployment, *, redact_allow: Iterable[str] = ()
+    ) -> None:
         self._router = router
         self._name = deployment.model
         self._dimension = deployment.dimension
+        self._redact = deployment.tier != "self-hosted"
+        self._redact_allow = tuple(redact_allow)
 
     @property
     def name(self) -> str:
@@ -42,8 +50,9 @@ class RouterEmbedder:
     async def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension or 0), dtype=np.float32)
+        sent = redact_texts(texts, self._redact_allow) if self._redact else list(texts)
         try:
-            response = await self._router.aembedding(model=EMBED_GROUP, input=list(texts))
+            response = await self._router.aembedding(model=EMBED_GROUP, input=sent)
         except (openai.APIError, ValueError) as exc:
             raise ModelGroupUnavailable(EMBED_GROUP, (EMBED_GROUP,), str(exc)) from exc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -19,6 +19,7 @@ from gateway.custom_providers import register_custom_providers
 from gateway.embedder import RouterEmbedder
 from gateway.errors import DeadlineExceeded, GatewayConfigError, ModelGroupUnavailable
 from gateway.health import DeploymentHealth, group_readiness, probe
+from gateway.redaction import redact_messages
 from gateway.schema import EMBED_GROUP
 from gateway.stream_events import StreamEvent
 from gateway.streaming import EmptyStream, first_text, relay
@@ -38,7 +39,15 @@ FAILOVER_ERRORS = (openai.APIError, ValueError)
 class Gateway:
     """A `litellm.Router` over the deployments of `models.yaml`, with the desk's API on top."""
 
-    def __init__(self, config: GatewayConfig, *, default_max_tokens: int) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        default_max_tokens: int,
+        redact_allow: Iterable[str] = (),
+    ) -> None:
+        """`redact_allow`: the bank's own published numbers and addresses, which are kept
+        when personal data is masked for deployments we do not host (gateway.redaction)."""
         register_custom_providers()
         # Retries are the Router's job, counted against the per-turn call budget. LiteLLM's
         # OpenAI embedding path reads `max_retries or DEFAULT_MAX_RETRIES`, so the Router's
@@ -47,6 +56,7 @@ class Gateway:
         litellm.DEFAULT_MAX_RETRIES = 0  # type: ignore[misc]
         self._config = config
         self._default_max_tokens = default_max_tokens
+        self._redact_allow = tuple(redact_allow)
         try:
             self._router = litellm.Router(
                 model_list=[d.router_entry() for d in config.deployments],
@@ -57,11 +67,20 @@ class Gateway:
             raise GatewayConfigError(f"{config.source}: LiteLLM rejected it: {exc}") from exc
         self._http = httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S)
         embed = config.in_group(EMBED_GROUP)
-        self._embedder = RouterEmbedder(self._router, embed[0]) if embed else None
+        self._embedder = (
+            RouterEmbedder(self._router, embed[0], redact_allow=self._redact_allow)
+            if embed
+            else None
+        )
 
     @property
     def config(self) -> GatewayConfig:
         return self._config
+
+    @property
+    def default_max_tokens(self) -> int:
+        """What a completion may generate when the caller does not say."""
+        return self._default_max_tokens
 
     @property
     def router(self) -> litellm.Router:
@@ -86,8 +105,10 @@ class Gateway:
         sent to a provider; the extractive responder reads its sources from it.
         `deadline` is a `time.monotonic()` value for the whole turn: every call's timeout
         is capped by what is left, and DeadlineExceeded is raised once nothing is.
-        `private` marks a request that carries customer personal data (or whose tenant
-        requires it): it only ever goes to self-hosted or deterministic deployments.
+        `private` marks a request whose tenant requires it (`PRIVATE_TENANTS`), or that is
+        a transcript: it only ever goes to self-hosted or deterministic deployments. Any
+        other request may reach a managed deployment, with its personal data masked for
+        that hop only (gateway.redaction).
         `turn_budget` (from `new_turn_budget()`) is shared by all requests of one turn.
         """
         walk = ChainWalk(self._config, group, deadline, private=private, turn_budget=turn_budget)
@@ -169,9 +190,14 @@ class Gateway:
         temperature: float,
         metadata: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
+        sent = [dict(m) for m in messages]
+        if not self._config.self_hosted(group):
+            sent, kinds = redact_messages(messages, self._redact_allow)
+            if kinds:
+                logger.info("masked %s in the request to group %s", ", ".join(kinds), group)
         return {
             "model": group,
-            "messages": [dict(m) for m in messages],
+            "messages": sent,
             "max_tokens": max_tokens or self._default_max_tokens,
             "temperature": temperature,
             # A copy: the Router writes its routing state into the dict it is given.
@@ -216,4 +242,8 @@ async def _close(stream: Any) -> None:
 
 
 def build_gateway(settings: Settings) -> Gateway:
-    return Gateway(load_gateway_config(settings), default_max_tokens=settings.answer_max_tokens)
+    return Gateway(
+        load_gateway_config(settings),
+        default_max_tokens=settings.answer_max_tokens,
+        redact_allow=settings.pii_allowed,
+    )

@@ -13,7 +13,8 @@ The format it understands (instructions before the first source are ignored)::
 
 A source starts at a line beginning `[n]` (optionally `Source [n]:`), whose remainder is
 the title; its text runs to the next source or to the `Question:` line, and everything
-after `Question:` is the question.
+after `Question:` is the question. The desk's own delimited form is read too, a source per
+`<source n="1" title="...">` ... `</source>` block (desk.agents.prompts).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from gateway.extractive import Source
 
 _HEADER = re.compile(r"^\s*(?:source\s*)?\[(\d+)\]\s*:?\s*(.*)$", re.IGNORECASE)
 _QUESTION = re.compile(r"^\s*(?:customer\s+)?question\s*:\s*(.*)$", re.IGNORECASE)
+_OPEN = re.compile(r'^\s*<source\s+n="(\d+)"(?:\s+title="([^"]*)")?\s*>\s*$', re.IGNORECASE)
+_CLOSE = re.compile(r"^\s*</source>\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ def parse_prompt(text: str) -> PromptSources:
     sources: list[Source] = []
     current: tuple[int, str, list[str]] | None = None
     question_lines: list[str] | None = None
+    tagged = False
 
     def close() -> None:
         if current is not None:
@@ -46,13 +50,21 @@ def parse_prompt(text: str) -> PromptSources:
     for line in text.splitlines():
         if question_lines is not None:
             question_lines.append(line)
+        elif tagged and current is not None:
+            # Inside a delimited source only its end tag ends it, whatever the text says.
+            if _CLOSE.match(line):
+                close()
+                current, tagged = None, False
+            else:
+                current[2].append(line)
         elif match := _QUESTION.match(line):
             close()
             current = None
             question_lines = [match.group(1)]
-        elif match := _HEADER.match(line):
+        elif match := _OPEN.match(line) or _HEADER.match(line):
             close()
-            current = (int(match.group(1)), match.group(2).strip(), [])
+            tagged = match.re is _OPEN
+            current = (int(match.group(1)), (match.group(2) or "").strip(), [])
         elif current is not None:
             current[2].append(line)
     close()

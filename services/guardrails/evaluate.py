@@ -17,7 +17,8 @@ customer's message) and, when any row is indirect, on every chunk of the `--kb` 
 as they are. The last line is `detection_rate=... benign_false_positive_rate=...`: the
 benign rate is the `--benign` queries' when given, else the knowledge base's sentence rate.
 Embeddings come from the configured embedder (`EMBEDDING_MODEL`, the local MiniLM by
-default), through the gateway, as the desk gets them.
+default), through the gateway, as the desk gets them (`supportdesk eval redteam` passes
+the desk's own).
 """
 
 from __future__ import annotations
@@ -338,7 +339,8 @@ async def configured_embedder() -> AsyncIterator[Embedder]:
         await gateway.aclose()
 
 
-async def run(args: argparse.Namespace) -> int:
+async def run(args: argparse.Namespace, embedder: Embedder | None = None) -> int:
+    """The command; `embedder` defaults to the one the settings configure."""
     from supportdesk.config import get_settings
 
     kb_path: Path = args.kb or get_settings().kb_path
@@ -350,8 +352,11 @@ async def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    async with configured_embedder() as embedder:
+    if embedder is not None:
         result = await evaluate(prompts, benign, embedder, chunks, args.seed)
+    else:
+        async with configured_embedder() as configured:
+            result = await evaluate(prompts, benign, configured, chunks, args.seed)
     if args.json:
         payload = asdict(result) | {
             "detection_rate": result.detection_rate,

@@ -12,6 +12,9 @@ The kinds a bank's customers paste into a chat, as typed placeholders:
 | phone | [PHONE] | +44 / 0 UK numbers and +<country> international numbers, 10-15 digits |
 | long_number | [NUMBER] | any other run of 8+ digits (references, IDs, mistyped cards) |
 
+Digits glued to letters are part of a token, not a number someone typed: a conversation
+id's hex ("9f3a41238867b2...") or "cus_12345678" stays whole, so logs stay searchable by id.
+
 What is left alone, on purpose: amounts ("£1,250.00"), dates ("2024-01-15", "15/01/2024",
 "12-05-24"), durations ("10 working days"), short codes and references with letters
 ("HB-2024-118"), and numbers under 8 digits. A bare 8-digit run is a [NUMBER], since it may
@@ -45,13 +48,13 @@ EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 # Letters, check digits, then groups of up to 4 (spaces allowed only between groups).
 IBAN: Final = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 # 13-19 digits, optionally in groups separated by single spaces or dashes.
-CARD: Final = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+CARD: Final = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 SORT_CODE: Final = re.compile(r"(?<![\d-])(\d{2})([- ]?)(\d{2})\2(\d{2})(?![\d-])")
 ACCOUNT: Final = re.compile(r"(?<![\d-])\d{8}(?![\d-])")
 PHONE: Final = re.compile(
     r"(?<![\w+(])(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?|\(?0)\d(?:[ .-]?\)?[ .-]?\d){8,12}(?!\d)"
 )
-LONG_NUMBER: Final = re.compile(r"(?<![\d.,£$€])\d{8,}(?![\d.,])")
+LONG_NUMBER: Final = re.compile(r"(?<![\w.,£$€])\d{8,}(?![\w.,])")
 
 _SORT_CODE_CONTEXT = re.compile(r"sort[ -]?code|\bs/c\b", re.IGNORECASE)
 _ACCOUNT_CONTEXT = re.compile(r"\b(?:account|acct|acc|a/c)\b", re.IGNORECASE)
@@ -223,13 +226,26 @@ class RedactingFilter(logging.Filter):
     argument), then redacted, and the arguments dropped; a traceback's text is redacted
     too. Attach it to handlers (`handler.addFilter(RedactingFilter())`) so records from
     every logger pass through it.
+
+    `keep_args` is for loggers whose formatter reads the arguments themselves (uvicorn's
+    access log unpacks them): each string argument is redacted and kept instead.
     """
 
-    def __init__(self, name: str = "", allow: Iterable[str] = ()) -> None:
+    def __init__(
+        self, name: str = "", allow: Iterable[str] = (), *, keep_args: bool = False
+    ) -> None:
         super().__init__(name)
         self._allow = tuple(allow)
+        self._keep_args = keep_args
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if self._keep_args and isinstance(record.args, tuple):
+            record.msg = redact(str(record.msg), self._allow).text
+            record.args = tuple(
+                redact(arg, self._allow).text if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+            return True
         try:
             message = record.getMessage()
         except (TypeError, ValueError):

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from guardrails import IndirectGuard
 from ingest.pipeline import ingest
 from knowledge.embedder import Embedder
 from knowledge.vectorstore import VectorStoreError, open_vector_store
@@ -47,6 +48,7 @@ async def run(args: argparse.Namespace, settings: Settings, embedder: Embedder) 
             store=store,
             embedder=embedder,
             progress=False if args.no_progress else None,
+            guard=IndirectGuard(embedder),
         )
     except VectorStoreError as exc:
         print(exc, file=sys.stderr)

@@ -5,6 +5,11 @@ new chunks upserted before its outdated chunks are deleted, so it is never missi
 an unchanged one is not touched; one that disappeared from a path that was read without errors
 is deleted. The tenant's KB version is a hash of all its documents' content hashes, set at the
 end of the run and only when it changed.
+
+With an `IndirectGuard`, each chunk is scanned before it is stored: sentences planted to
+instruct the assistant are cut out (a chunk left empty is not stored) and the report names
+the documents they came from, so whoever publishes an article learns it was poisoned
+(ADR 0015). Retrieval scans again, for text that reached the index another way.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from guardrails import IndirectGuard
 from ingest.chunking import chunk_document
 from ingest.documents import Document
 from ingest.fingerprints import content_hash, kb_version_of
-from ingest.report import IngestReport
+from ingest.report import IngestReport, Neutralisation
 from ingest.sources import SourceSet, read_sources
 from knowledge.chunks import Chunk
 from knowledge.embedder import Embedder
@@ -54,11 +60,13 @@ async def ingest(
     store: VectorStore,
     embedder: Embedder,
     progress: bool | None = None,
+    guard: IndirectGuard | None = None,
 ) -> IngestReport:
     """Sync the tenant's knowledge base with the documents under `paths`.
 
     `store` comes from `open_vector_store` (its collections exist). `progress`: a progress
-    bar on stderr; by default only for large runs on a terminal.
+    bar on stderr; by default only for large runs on a terminal. `guard`: cut planted
+    instructions out of chunks before they are stored.
     """
     if not tenant:
         raise ValueError("a tenant is required")
@@ -96,7 +104,7 @@ async def ingest(
         file=sys.stderr,
         disable=not progress,
     ) as bar:
-        await _write(plan.writes, tenant, after, store, embedder, report, bar)
+        await _write(plan.writes, tenant, after, store, embedder, report, bar, guard)
     if plan.removed:
         report.chunks_deleted += await store.delete_documents(tenant, plan.removed)
     if versioned and after != before:
@@ -133,6 +141,7 @@ async def _write(
     embedder: Embedder,
     report: IngestReport,
     bar: tqdm,
+    guard: IndirectGuard | None = None,
 ) -> None:
     """Embed and upsert in batches; finish each document (outdated chunks) once fully written."""
     per_document = await asyncio.to_thread(_chunks, writes, tenant, version)
@@ -141,8 +150,11 @@ async def _write(
     finished = 0
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start : start + EMBED_BATCH]
-        vectors = await embedder.embed([chunk.embedding_text() for chunk in batch])
-        await store.upsert(batch, vectors)
+        if guard is not None:
+            batch = await _neutralise(guard, batch, report)
+        if batch:
+            vectors = await embedder.embed([chunk.embedding_text() for chunk in batch])
+            await store.upsert(batch, vectors)
         report.chunks_written += len(batch)
         while finished < len(writes) and ends[finished] <= start + len(batch):
             write = writes[finished]
@@ -152,6 +164,30 @@ async def _write(
                 )
             bar.update(1)
             finished += 1
+
+
+async def _neutralise(
+    guard: IndirectGuard, batch: list[Chunk], report: IngestReport
+) -> list[Chunk]:
+    scans = await guard.scan_many(
+        [chunk.text for chunk in batch], [f"{chunk.title} › {chunk.section}" for chunk in batch]
+    )
+    kept = []
+    for chunk, scan in zip(batch, scans, strict=True):
+        if not scan.flagged:
+            kept.append(chunk)
+            continue
+        report.neutralised.append(
+            Neutralisation(
+                chunk.doc_id,
+                chunk.chunk_index,
+                len(scan.findings),
+                tuple(dict.fromkeys(f.family for f in scan.findings)),
+            )
+        )
+        if scan.text:
+            kept.append(chunk.model_copy(update={"text": scan.text}))
+    return kept
 
 
 def _chunks(writes: list[_Write], tenant: str, version: str) -> list[list[Chunk]]:

@@ -7,6 +7,20 @@ from dataclasses import dataclass, field
 from ingest.documents import SourceError
 
 
+@dataclass(frozen=True)
+class Neutralisation:
+    """Sentences cut from one chunk because they instructed the assistant (ADR 0015)."""
+
+    doc_id: str
+    chunk_index: int
+    sentences: int
+    families: tuple[str, ...]
+
+    def __str__(self) -> str:
+        cut = _count(self.sentences, "sentence")
+        return f"{self.doc_id} (chunk {self.chunk_index}): {cut} cut, {', '.join(self.families)}"
+
+
 @dataclass
 class IngestReport:
     """Counts are of documents unless named chunks; errors are the inputs skipped."""
@@ -21,6 +35,11 @@ class IngestReport:
     errors: list[SourceError] = field(default_factory=list)
     kb_version_before: str | None = None
     kb_version_after: str | None = None
+    neutralised: list[Neutralisation] = field(default_factory=list)
+
+    @property
+    def sentences_neutralised(self) -> int:
+        return sum(n.sentences for n in self.neutralised)
 
     @property
     def documents(self) -> int:
@@ -51,6 +70,12 @@ class IngestReport:
                 f"KB version {self.kb_version_after or 'none'}"
             )
         lines = [f"{summary} (tenant {self.tenant})"]
+        if self.neutralised:
+            lines.append(
+                f"neutralised {_count(self.sentences_neutralised, 'planted sentence')} in "
+                f"{_count(len(self.neutralised), 'chunk')}; check these documents:"
+            )
+            lines.extend(f"  {item}" for item in self.neutralised)
         if self.errors:
             skipped = _count(len(self.errors), "input")
             lines.append(f"skipped {skipped}; nothing stored from their files was deleted:")

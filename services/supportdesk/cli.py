@@ -5,6 +5,9 @@ supportdesk serve                            run the API (uvicorn)
 supportdesk demo                             ingest, start the local model server and the API
 supportdesk modelserver                      run only the self-hosted model server
 supportdesk token [--customer ID | --agent ID] print a development bearer token
+supportdesk eval cache|redteam ...           measure the desk on data in EVAL_FORMAT.md
+
+Every log line it writes has customer personal data masked (guardrails.pii).
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from supportdesk.config import Settings, get_settings
+
+# Libraries that log through handlers of their own (LiteLLM from import, uvicorn once it
+# starts): a filter on these loggers masks their records before any handler sees them.
+OWN_HANDLERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "uvicorn", "uvicorn.error")
+# uvicorn's access formatter unpacks the record's arguments, so they are masked in place.
+ACCESS_LOG = "uvicorn.access"
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -70,6 +79,22 @@ def _eval_cache(args: argparse.Namespace, settings: Settings) -> int:
     from semantic_cache.evaluate import run
 
     return asyncio.run(run(args))
+
+
+def _eval_redteam(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway import build_gateway
+    from guardrails.evaluate import run
+    from knowledge.embedder import RecentEmbeddings
+
+    async def main() -> int:
+        gateway = build_gateway(settings)
+        try:
+            # The embedder exactly as the desk wraps it for its turns (desk.bootstrap).
+            return await run(args, RecentEmbeddings(gateway.embedder))
+        finally:
+            await gateway.aclose()
+
+    return asyncio.run(main())
 
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_cache_arguments(cache)
     cache.set_defaults(handler=_eval_cache)
+    from guardrails.evaluate import add_arguments as add_redteam_arguments
+
+    redteam = evaluations.add_parser(
+        "redteam", help="injection detection and false positives of the guardrails"
+    )
+    add_redteam_arguments(redteam)
+    redteam.set_defaults(handler=_eval_redteam)
 
     token = commands.add_parser(
         "token", help="print a development bearer token (HS256, signed with AUTH_JWT_SECRET)"
@@ -142,18 +174,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def configure_logging(settings: Settings) -> None:
+    from guardrails.pii import RedactingFilter
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    redacting = RedactingFilter(allow=settings.pii_allowed)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redacting)
+    for name in OWN_HANDLERS:
+        logging.getLogger(name).addFilter(redacting)
+    logging.getLogger(ACCESS_LOG).addFilter(
+        RedactingFilter(allow=settings.pii_allowed, keep_args=True)
     )
     for noisy in ("httpx", "LiteLLM", "LiteLLM Proxy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # The Router logs each fallback at ERROR with a debug dump; the gateway already logs
     # every fallback once, as a warning, with the chain it took.
     logging.getLogger("LiteLLM Router").setLevel(logging.CRITICAL)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings)
     handler = args.handler
-    code: int = handler(args, get_settings())
+    code: int = handler(args, settings)
     return code
 
 

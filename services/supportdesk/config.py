@@ -101,6 +101,16 @@ class Settings(BaseSettings):
     retrieval_top_k: int = Field(4, ge=1, le=20)
     retrieval_min_score: float = Field(0.35, description="Below this the KB does not cover it.")
 
+    # Guardrails and per-turn limits (ADR 0015).
+    max_tokens_per_turn: int = Field(
+        4000, ge=1, description="Prompt and completion tokens all model calls of a turn may use."
+    )
+    pii_allow: str = Field(
+        "+44 20 7946 0123",
+        description="The bank's own published numbers and addresses, comma-separated: "
+        "kept when personal data is masked (in requests to managed models, in logs).",
+    )
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment != "production":
@@ -116,6 +126,10 @@ class Settings(BaseSettings):
                 "characters that is not the development default"
             )
         return self
+
+    @property
+    def pii_allowed(self) -> tuple[str, ...]:
+        return tuple(value.strip() for value in self.pii_allow.split(",") if value.strip())
 
     @property
     def qdrant_path(self) -> Path:

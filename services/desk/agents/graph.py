@@ -1,17 +1,19 @@
 """The desk's graph, compiled once at start-up.
 
-    START → triage ─┬─ knowledge    → cache_lookup ─┬─ hit → END
-                    │                               └─ retrieve ─┬─ answer → cache_store → END
-                    │                                            └─ not_covered → END
-                    ├─ knowledge, the customer's own records (desk.agents.dispatch):
-                    │    cards | payments | disputes ─┬─ reply → END
-                    │                                 ├─ proposal → approval (interrupt) → END
-                    │                                 └─ nothing on record → cache_lookup
-                    ├─ handoff      → handoff → END
-                    ├─ smalltalk    → smalltalk → END
-                    ├─ out_of_scope → out_of_scope → END
-                    └─ unavailable  → cannot_understand → END   (embeddings down)
+    START → guard ─┬─ injection attempt → END (a safe reply, recorded)
+                   └─ triage ─┬─ knowledge → cache_lookup ─┬─ hit → END
+                              │                            └─ retrieve ─┬─ answer → cache_store
+                              │                                         └─ not_covered → END
+                              ├─ the customer's own records (desk.agents.dispatch):
+                              │    cards | payments | disputes ─┬─ reply → END
+                              │                                 ├─ proposal → approval → END
+                              │                                 └─ nothing → cache_lookup
+                              ├─ handoff      → handoff → END
+                              ├─ smalltalk    → smalltalk → END
+                              ├─ out_of_scope → out_of_scope → END
+                              └─ unavailable  → cannot_understand → END   (embeddings down)
 
+`approval` pauses in a LangGraph interrupt until the customer confirms (desk.approvals).
 Routes come from triage's labels; a label the graph does not know goes to knowledge,
 so adding a route to the examples never strands a turn.
 """
@@ -27,6 +29,7 @@ from desk.agents.cache import make_cache_lookup, make_cache_store, route_after_c
 from desk.agents.cards import make_cards
 from desk.agents.dispatch import SPECIALISTS, specialist_for
 from desk.agents.disputes import make_disputes
+from desk.agents.guard import make_guard, route_after_guard
 from desk.agents.handoff import make_handoff
 from desk.agents.knowledge import make_answer, make_retrieve, not_covered
 from desk.agents.payments import make_payments
@@ -80,6 +83,7 @@ def build_graph(
     services: AgentServices, checkpointer: BaseCheckpointSaver[str] | None = None
 ) -> CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]:
     builder = StateGraph(DeskState, context_schema=DeskContext, input_schema=InputState)
+    builder.add_node("guard", make_guard(services))
     builder.add_node("triage", make_triage(services))
     builder.add_node("cache_lookup", make_cache_lookup(services))
     builder.add_node("retrieve", make_retrieve(services))
@@ -95,7 +99,8 @@ def build_graph(
     builder.add_node("disputes", make_disputes(services))
     builder.add_node("approval", make_approval(services))
 
-    builder.add_edge(START, "triage")
+    builder.add_edge(START, "guard")
+    builder.add_conditional_edges("guard", route_after_guard, {"blocked": END, "triage": "triage"})
     builder.add_conditional_edges(
         "triage", route_after_triage, sorted({*ROUTES.values(), *SPECIALISTS})
     )

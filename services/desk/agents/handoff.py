@@ -7,9 +7,10 @@ customer's own recent messages, so a ticket is opened even when every model is d
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, AnyMessage
 from langgraph.runtime import Runtime
 
 from desk.agents import prompts, replies
@@ -17,10 +18,13 @@ from desk.agents.events import emit, emit_text
 from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState
 from desk.agents.transcript import earlier_turns, last_customer_message
+from desk.records.base import TranscriptLine
 
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_TURNS = 6
+# The `name` of a message a human agent wrote into the thread (desk.api.routes.agents).
+AGENT = "agent"
 SUMMARY_CHARS = 600
 # From the help centre's facts sheet (docs/knowledge-base.md): people staff the chat 08:00-22:00.
 HOURS = "08:00-22:00 every day"
@@ -29,6 +33,18 @@ HOURS = "08:00-22:00 every day"
 def fallback_summary(transcript: list[tuple[str, str]]) -> str:
     said = [text for role, text in transcript if role == "user"][-3:]
     return ("Customer said: " + " / ".join(said))[:SUMMARY_CHARS]
+
+
+def ticket_transcript(messages: Sequence[AnyMessage]) -> list[TranscriptLine]:
+    """The recent turns as the agent reads them, their own earlier replies marked as such."""
+    lines: list[TranscriptLine] = []
+    for message in messages[-(2 * TRANSCRIPT_TURNS + 1) :]:
+        if message.type == "human":
+            lines.append({"role": "customer", "text": str(message.text)})
+        elif message.type == "ai":
+            role = "agent" if message.name == AGENT else "assistant"
+            lines.append({"role": role, "text": str(message.text)})
+    return lines
 
 
 def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
@@ -54,14 +70,19 @@ def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
             *earlier_turns(messages, TRANSCRIPT_TURNS),
             ("user", last_customer_message(messages)),
         ]
-        reason = (
+        reason = state.get("handoff_reason") or (
             "customer asked for a person"
             if state.get("intent") == "human_agent"
             else (f"desk could not help (route {state.get('route')})")
         )
         summary = await summarise(transcript, runtime.context.deadline)
         ticket = await services.records.open_ticket(
-            runtime.context.tenant, runtime.context.conversation_id, reason, summary
+            runtime.context.tenant,
+            runtime.context.conversation_id,
+            reason,
+            summary,
+            transcript=ticket_transcript(messages),
+            route=state.get("route") or "",
         )
         text = replies.handoff_notice(ticket.reference, HOURS)
         ticket_view = {"reference": ticket.reference, "status": ticket.status, "summary": summary}

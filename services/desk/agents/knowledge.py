@@ -4,11 +4,16 @@ Answers stream as they are generated, through a citation gate: the customer read
 only once a citation to a retrieved source vouches for it (ADR 0005). An answer that
 cites nothing, or breaks before any vouched-for text, is replaced unseen by the
 gateway's extractive responder, which quotes the retrieved sentences with citations.
+
+Retrieved chunks are data, never instructions (ADR 0015): sentences planted in them to
+steer the assistant are cut out before any prompt sees them, and each chunk that had
+some is recorded as a guardrail event.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +22,12 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from desk.agents import prompts, replies
+from desk.agents.escalation import note_unresolved
 from desk.agents.events import emit, emit_text
 from desk.agents.failures import AnswerInterrupted
 from desk.agents.grounding import CitationGate, check_citations
-from desk.agents.privacy import carries_personal_data
+from desk.agents.guard import record
+from desk.agents.privacy import keeps_self_hosted, personal_data_in
 from desk.agents.services import AgentServices
 from desk.agents.state import AnsweredBy, Citation, DeskContext, DeskState, Source
 from desk.agents.transcript import (
@@ -28,18 +35,26 @@ from desk.agents.transcript import (
     last_customer_message,
     previous_customer_message,
 )
+from gateway.errors import ModelGroupUnavailable
 from gateway.stream_events import StreamCompleted, StreamFailed, TextDelta
+from guardrails import Finding, IndirectGuard
+from guardrails.retrieved import neutralise_hits
+
+log = logging.getLogger(__name__)
 
 EXTRACTIVE_GROUP = "answer-extractive"
 INTENT_BOOST = 0.05  # An article that lists the routed intent wins close calls.
 HISTORY_TURNS = 2
 
 
-def rank(hits: list[Any], intent: str | None, limit: int) -> list[Source]:
+def rank(hits: list[Any], intent: str | None, limit: int) -> list[Any]:
     def boosted(hit: Any) -> float:
         return float(hit.score) + (INTENT_BOOST if intent and intent in hit.chunk.intents else 0.0)
 
-    ranked = sorted(hits, key=boosted, reverse=True)[:limit]
+    return sorted(hits, key=boosted, reverse=True)[:limit]
+
+
+def numbered(ranked: Sequence[Any]) -> list[Source]:
     return [
         Source(
             n=i,
@@ -54,29 +69,63 @@ def rank(hits: list[Any], intent: str | None, limit: int) -> list[Source]:
     ]
 
 
+async def neutralise(
+    guard: IndirectGuard, hits: list[Any]
+) -> tuple[list[Any], list[tuple[Any, Finding]]]:
+    """The hits without planted instructions; the rules alone when embeddings are down."""
+    try:
+        return await neutralise_hits(guard, hits)
+    except ModelGroupUnavailable as exc:
+        log.warning("indirect guard cannot embed retrieved chunks, rules alone decide: %s", exc)
+        return await neutralise_hits(guard, hits, rules_only=True)
+
+
 def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
     settings = services.settings
 
-    async def search(tenant: str, query: str, intent: str | None) -> list[Source]:
+    async def search(
+        tenant: str, query: str, intent: str | None, flagged: dict[str, list[Finding]]
+    ) -> list[Source]:
+        """Numbered sources; chunks that had instructions cut out are added to `flagged`."""
         vector = (await services.embedder.embed([query]))[0]
         hits = await services.store.search(tenant, vector, limit=settings.retrieval_top_k * 2)
-        return rank(hits, intent, settings.retrieval_top_k)
+        ranked = rank(hits, intent, settings.retrieval_top_k)
+        if services.indirect_guard is not None:
+            ranked, findings = await neutralise(services.indirect_guard, ranked)
+            per_chunk: dict[str, list[Finding]] = {}
+            for hit, finding in findings:
+                per_chunk.setdefault(f"{hit.chunk.doc_id}#{hit.chunk.chunk_index}", []).append(
+                    finding
+                )
+            flagged.update(per_chunk)  # a chunk both searches found is recorded once
+        return numbered(ranked)
 
     async def retrieve(state: DeskState, runtime: Runtime[DeskContext]) -> dict[str, Any]:
         tenant = runtime.context.tenant
         question = last_customer_message(state["messages"])
         intent = state.get("intent")
-        sources = await search(tenant, question, intent)
+        flagged: dict[str, list[Finding]] = {}
+        sources = await search(tenant, question, intent, flagged)
         best = sources[0]["score"] if sources else 0.0
         used_history = False
         previous = previous_customer_message(state["messages"])
         if best < settings.retrieval_min_score and previous:
             # A follow-up ("how long does that take?") only makes sense with what came before.
-            retry = await search(tenant, f"{previous}\n{question}", intent)
+            retry = await search(tenant, f"{previous}\n{question}", intent, flagged)
             if retry and retry[0]["score"] > best:
                 sources, best, used_history = retry, retry[0]["score"], True
         covered = best >= settings.retrieval_min_score
-        emit("retrieval", {"sources": len(sources), "best_score": best, "covered": covered})
+        for chunk, findings in flagged.items():
+            await record_neutralised(services, runtime.context, chunk, findings)
+        emit(
+            "retrieval",
+            {
+                "sources": len(sources),
+                "best_score": best,
+                "covered": covered,
+                "neutralised": len(flagged),
+            },
+        )
         return {
             "sources": sources if covered else [],
             "covered": covered,
@@ -84,6 +133,23 @@ def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
         }
 
     return retrieve
+
+
+async def record_neutralised(
+    services: AgentServices, context: DeskContext, chunk: str, findings: list[Finding]
+) -> None:
+    """One event per chunk: its id and the rules that fired, never the planted text."""
+    strongest = max(findings, key=lambda f: f.score)
+    log.warning("cut %d planted sentence(s) from %s: %s", len(findings), chunk, strongest.reason)
+    await record(
+        services,
+        context,
+        kind="indirect",
+        family=strongest.family,
+        score=strongest.score,
+        action="neutralised",
+        detail=f"{chunk}: " + "; ".join(f.reason for f in findings),
+    )
 
 
 def citations_for(sources: list[Source], cited: tuple[int, ...]) -> list[Citation]:
@@ -109,8 +175,9 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
         messages = prompts.answer_messages(
             question, sources, earlier_turns(state["messages"], HISTORY_TURNS)
         )
-        private = runtime.context.private or carries_personal_data(
-            [question, *(text for role, text in earlier_turns(state["messages"], HISTORY_TURNS))]
+        private = keeps_self_hosted(runtime.context)
+        personal_data = personal_data_in(
+            [question, *(text for _, text in earlier_turns(state["messages"], HISTORY_TURNS))]
         )
         # Retrieval judged these sources relevant, so the extractive tier may quote source 1
         # even when the question shares few words with it.
@@ -165,6 +232,8 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
                         "replaced_ungrounded": replaced is not None,
                         "replaced_because": replaced,
                         "truncated_at_unknown_citation": streamed.truncated,
+                        # Masked in any request that went to a managed model (ADR 0015).
+                        "personal_data": personal_data,
                     },
                 )
             ],
@@ -189,15 +258,22 @@ async def stream_grounded(
     """Streams the `answer` group to the customer through a CitationGate.
 
     A failure before any text was released is invisible (the caller answers from the
-    sources instead); a failure after it raises AnswerInterrupted. After the gate breaks
-    the stream is still read to its end, unseen, so the call's usage is recorded exactly.
+    sources instead), and so is a chain that cannot be called at all (every model down,
+    or the turn's tokens spent); a failure after text raises AnswerInterrupted. After the
+    gate breaks the stream is still read to its end, unseen, so the call's usage is
+    recorded exactly.
     """
     gate = CitationGate(source_count)
     result = Streamed()
-    # aclosing: leaving the loop early closes the provider's HTTP stream here, in this
-    # task, rather than whenever the garbage collector finalises the generator.
-    async with aclosing(gateway.stream("answer", messages, **kwargs)) as events:
-        return await _read(events, gate, result)
+    try:
+        # aclosing: leaving the loop early closes the provider's HTTP stream here, in this
+        # task, rather than whenever the garbage collector finalises the generator.
+        async with aclosing(gateway.stream("answer", messages, **kwargs)) as events:
+            return await _read(events, gate, result)
+    except ModelGroupUnavailable as exc:
+        # Raised before the first event only: once text flows a failure is a StreamFailed.
+        result.problem = f"unavailable: {exc}"
+        return result
 
 
 async def _read(events: AsyncIterator[Any], gate: CitationGate, result: Streamed) -> Streamed:
@@ -226,6 +302,8 @@ async def _read(events: AsyncIterator[Any], gate: CitationGate, result: Streamed
 async def not_covered(state: DeskState) -> dict[str, Any]:
     emit_text(replies.NOT_COVERED)
     return {
+        # A second message about this need goes to a person (desk.agents.escalation).
+        **note_unresolved(state),
         "answer": replies.NOT_COVERED,
         "offered_handoff": True,
         "messages": [

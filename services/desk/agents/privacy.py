@@ -1,29 +1,30 @@
-"""Does a request carry customer personal data? Then it must stay on self-hosted models.
+"""Where a turn's model calls may go, and what they carry there (ADR 0015).
 
-Deterministic patterns for what a bank's customers paste into a chat: card numbers, IBANs,
-UK sort codes and account numbers, e-mail addresses, phone numbers, long reference
-numbers. Names and addresses are not detected; a tenant that needs every request kept
-in-house sets it as policy (`PRIVATE_TENANTS`) instead.
+- Tenant policy (`PRIVATE_TENANTS`, in `DeskContext.private`) keeps every call of the turn
+  on self-hosted and deterministic deployments.
+- Otherwise a call may reach a managed deployment, and the gateway masks customer personal
+  data in each attempt that goes there (gateway.redaction), while a self-hosted fallback
+  still reads the original. So personal data no longer pins a request to self-hosted
+  models; it is only reported here, from the same detector (`guardrails.pii`), so a
+  turn's metadata says what a managed model would have had masked.
+- Handoff summaries are transcripts and always stay self-hosted (desk.agents.handoff).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-_PATTERNS = {
-    "card_number": re.compile(r"\b(?:\d[ -]?){12,18}\d\b"),
-    "iban": re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
-    "sort_code": re.compile(r"\b\d{2}-\d{2}-\d{2}\b"),
-    "email": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
-    "phone": re.compile(r"(?<![\w])\+?\d[\d ()-]{8,}\d\b"),
-    "long_number": re.compile(r"\b\d{8,}\b"),
-}
+from desk.agents.state import DeskContext
+from guardrails.pii import personal_data_kinds
 
 
-def personal_data_kinds(text: str) -> list[str]:
-    return [kind for kind, pattern in _PATTERNS.items() if pattern.search(text)]
+def keeps_self_hosted(context: DeskContext) -> bool:
+    return context.private
 
 
-def carries_personal_data(texts: Iterable[str]) -> bool:
-    return any(personal_data_kinds(text) for text in texts)
+def personal_data_in(texts: Iterable[str]) -> list[str]:
+    """The kinds of personal data across `texts`, each once, in order of first sight."""
+    kinds: dict[str, None] = {}
+    for text in texts:
+        kinds.update(dict.fromkeys(personal_data_kinds(text)))
+    return list(kinds)

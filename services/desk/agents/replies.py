@@ -47,3 +47,12 @@ def handoff_notice(reference: str, hours: str) -> str:
         "or phone is lost or stolen, call +44 20 7946 0123 at any time. We will never ask "
         "for your full card number, PIN or passcode."
     )
+
+
+# Shown as the first message of every conversation (EU AI Act, Article 50(1)): the
+# customer is told they are talking to an AI system before they say anything.
+DISCLOSURE = (
+    "You're chatting with Harbor Bank's virtual assistant, an AI system, not a person. It "
+    "answers from our help centre and can make mistakes. You can ask for a member of our "
+    'support team at any time: just say "talk to a person".'
+)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bank import Bank
     from desk.records import Records
     from desk.triage import SemanticRouter
+    from guardrails import IndirectGuard, InjectionGuard
     from knowledge.embedder import Embedder
     from knowledge.vectorstore import VectorStore
     from semantic_cache import SemanticCache
@@ -31,3 +32,7 @@ class AgentServices:
     # Harbor Bank's systems of record; every call takes the customer from the context.
     bank: Bank | None = None
     cache: SemanticCache | None = None
+    # Guardrails (ADR 0015): customer messages checked before triage, retrieved chunks
+    # cleared of planted instructions before they reach a prompt. None: not checked.
+    injection_guard: InjectionGuard | None = None
+    indirect_guard: IndirectGuard | None = None

@@ -8,6 +8,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from desk.agents import replies
+from desk.agents.escalation import note_unresolved
 from desk.agents.events import emit_text
 from desk.agents.state import DeskState
 
@@ -31,5 +32,10 @@ async def out_of_scope(state: DeskState) -> dict[str, Any]:
 
 async def cannot_understand(state: DeskState) -> dict[str, Any]:
     """The embedding model is down, so neither triage nor search can work: say so, offer a
-    person, and accept a "yes" next turn (handled by rule, without embeddings)."""
-    return {**_reply("unavailable", replies.CANNOT_UNDERSTAND), "offered_handoff": True}
+    person, and accept a "yes" next turn (handled by rule, without embeddings). A second
+    such turn is handed off instead (desk.agents.escalation)."""
+    return {
+        **_reply("unavailable", replies.CANNOT_UNDERSTAND),
+        **note_unresolved(state),
+        "offered_handoff": True,
+    }

@@ -82,3 +82,8 @@ class DeskState(InputState, total=False):
     proposal: dict[str, Any] | None
     follow_up: dict[str, Any] | None
     last_action: dict[str, Any] | None
+    # Escalation (desk.agents.escalation): unsure triage turns in a row, unresolved turns
+    # per intent, and why this turn was handed to a person (None when it was not).
+    unsure_streak: int
+    unresolved: dict[str, int]
+    handoff_reason: str | None

@@ -2,7 +2,9 @@
 
 A semantic router over labelled example utterances decides; it asks a model only when
 unsure (see desk.triage). One rule comes first: a customer who was just offered a person
-and says yes is handed off, whatever the router would make of "yes please".
+and says yes is handed off, whatever the router would make of "yes please". Then the
+escalation rules (desk.agents.escalation) may hand the turn to a person instead: strong
+negative sentiment, triage unsure twice in a row, or a need the desk already failed once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from desk.agents.escalation import escalate
 from desk.agents.events import emit
 from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState
@@ -37,6 +40,7 @@ FRESH_TURN: dict[str, Any] = {
     "cache": {},
     "retrieval_used_history": False,
     "private": False,
+    "handoff_reason": None,
 }
 
 
@@ -45,39 +49,42 @@ def accepts_offer(text: str) -> bool:
 
 
 def make_triage(services: AgentServices):  # type: ignore[no-untyped-def]
+    threshold = services.settings.router_threshold
+
     async def triage(state: DeskState, runtime: Runtime[DeskContext]) -> dict[str, Any]:
         text = last_customer_message(state["messages"])
+        update = await route(state, text)
+        routed = escalate(state, text, update, threshold)
+        emit("route", {key: routed[key] for key in update})
+        return {**FRESH_TURN, **routed, "offered_handoff": False}
+
+    async def route(state: DeskState, text: str) -> dict[str, Any]:
         if state.get("offered_handoff") and accepts_offer(text):
-            update = {
+            return {
                 "route": "handoff",
                 "intent": "human_agent",
                 "confidence": 1.0,
                 "triage_method": "rule",
             }
-        else:
-            try:
-                decision = await services.router.classify(text)
-            except ModelGroupUnavailable as exc:
-                log.warning("triage cannot embed the message, the desk is degraded: %s", exc)
-                update = {
-                    "route": "unavailable",
-                    "intent": None,
-                    "confidence": 0.0,
-                    "triage_method": "degraded",
-                }
-                emit("route", update)
-                return {**FRESH_TURN, **update, "offered_handoff": False}
-            update = {
-                "route": str(decision.route),
-                "intent": decision.intent,
-                "confidence": round(float(decision.confidence), 4),
-                # The top intent's vote share: how sure triage is of the intent, not the route.
-                "intent_share": round(float(decision.candidates[0][1]), 4)
-                if decision.candidates
-                else 0.0,
-                "triage_method": decision.method,
+        try:
+            decision = await services.router.classify(text)
+        except ModelGroupUnavailable as exc:
+            log.warning("triage cannot embed the message, the desk is degraded: %s", exc)
+            return {
+                "route": "unavailable",
+                "intent": None,
+                "confidence": 0.0,
+                "triage_method": "degraded",
             }
-        emit("route", update)
-        return {**FRESH_TURN, **update, "offered_handoff": False}
+        return {
+            "route": str(decision.route),
+            "intent": decision.intent,
+            "confidence": round(float(decision.confidence), 4),
+            # The top intent's vote share: how sure triage is of the intent, not the route.
+            "intent_share": round(float(decision.candidates[0][1]), 4)
+            if decision.candidates
+            else 0.0,
+            "triage_method": decision.method,
+        }
 
     return triage

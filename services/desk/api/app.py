@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from desk.api.errors import install_error_handlers
 from desk.api.limits import BodySizeLimit
-from desk.api.routes import conversations, health, usage
+from desk.api.routes import agents, conversations, health, usage
 from desk.auth import TokenVerifier
 from desk.bootstrap import start_desk
 from desk.turns import TurnGate
@@ -39,4 +39,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(usage.router)
+    app.include_router(agents.router)
     return app

@@ -34,6 +34,11 @@ def describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[st
             sentences.append(f"The request body is not valid JSON: {reason}.")
         elif error.get("type") == "missing" and not location:
             sentences.append('The request needs a JSON body such as {"content": "..."}.')
+        elif error.get("type") == "extra_forbidden":
+            sentences.append(
+                f"'{location}' is not a field of this request; a message is sent as "
+                '{"content": "..."}.'
+            )
         elif error.get("type") in ("model_attributes_type", "dict_type") and not location:
             sentences.append('The body must be a JSON object such as {"content": "..."}.')
         else:

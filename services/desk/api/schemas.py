@@ -51,6 +51,11 @@ class ConversationCreated(BaseModel):
     id: str
     created_at: datetime
     messages_url: str
+    ai_disclosure: str = Field(
+        description="Tells the customer they are talking to an AI system (EU AI Act "
+        "Art. 50); show it before the first message. It is also the conversation's first "
+        "message."
+    )
 
 
 class CitationOut(BaseModel):
@@ -99,6 +104,13 @@ class ConversationOut(BaseModel):
     turns: int
     messages: list[HistoryMessage]
     failed_turns: list[FailedTurnOut] = Field(default_factory=list)
+    status: Literal["bot", "waiting_for_agent"] = Field(
+        "bot", description="waiting_for_agent while a ticket is open: a person replies."
+    )
+    ticket: TicketRef | None = Field(None, description="The open ticket, if any.")
+    pending_approval: dict[str, Any] | None = Field(
+        None, description="A side effect waiting for the customer's confirmation, if any."
+    )
 
 
 class ErrorBody(BaseModel):
@@ -109,3 +121,65 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+# Human handoff (ADR 0014): what the customer sees of their ticket, and the agents' views.
+
+
+class TicketRef(BaseModel):
+    """A ticket as the customer sees it: the reference to quote and whether it is open."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    reference: str = Field(examples=["HB-7K2QXM"])
+    status: Literal["open", "closed"]
+    created_at: datetime
+
+
+class WaitingReply(BaseModel):
+    """A message kept for the person handling the ticket: no bot turn was run."""
+
+    status: Literal["waiting_for_agent"] = "waiting_for_agent"
+    conversation_id: str
+    ticket: TicketRef
+    message: str
+
+
+class TranscriptLineOut(BaseModel):
+    role: str = Field(description='"customer", "assistant" or "agent".')
+    text: str
+
+
+class TicketOut(BaseModel):
+    """A handoff ticket as an agent works it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    reference: str
+    conversation_id: str
+    reason: str = Field(description="Why the desk handed off, e.g. 'customer asked for a person'.")
+    summary: str
+    route: str = Field(description="The route the desk had taken when it handed off.")
+    transcript: list[TranscriptLineOut] = Field(description="The turns before the handoff.")
+    status: Literal["open", "closed"]
+    created_at: datetime
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+
+
+class TicketList(BaseModel):
+    tickets: list[TicketOut]
+
+
+class TicketDetail(BaseModel):
+    ticket: TicketOut
+    messages: list[HistoryMessage] = Field(description="The whole conversation so far.")
+
+
+class AgentReplyIn(BaseModel):
+    """An agent's message to the customer; the same length limit as customer messages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, description="Shown to the customer as the agent's reply.")

@@ -1,4 +1,4 @@
-"""The desk's own records: conversations (who owns which thread) and handoff tickets.
+"""The desk's own records: conversations, handoff tickets, usage, failed turns, guardrails.
 
 One interface, `Records`, with an embedded SQLite default and a Postgres backend
 selected by `DATABASE_URL`; `tests/test_records.py` runs the same contract on both.
@@ -7,6 +7,7 @@ selected by `DATABASE_URL`; `tests/test_records.py` runs the same contract on bo
 from desk.records.base import (
     Conversation,
     FailedTurn,
+    GuardrailEvent,
     Records,
     Ticket,
     UsageLine,
@@ -17,6 +18,7 @@ from desk.records.factory import open_records
 __all__ = [
     "Conversation",
     "FailedTurn",
+    "GuardrailEvent",
     "Records",
     "Ticket",
     "UsageLine",

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,11 @@ class Conversation:
     created_at: datetime
     turns: int
     customer_id: str = ""  # the owner: the subject of the token that started it
+
+
+class TranscriptLine(TypedDict):
+    role: str  # "customer" | "assistant" | "agent"
+    text: str
 
 
 @dataclass(frozen=True)
@@ -29,9 +34,22 @@ class Ticket:
     summary: str
     status: str
     created_at: datetime
+    transcript: tuple[TranscriptLine, ...] = ()  # the recent turns the agent reads first
+    route: str = ""  # the route the desk had taken when it handed off
+    closed_at: datetime | None = None
+    closed_by: str | None = None  # the agent (token subject) who closed it
 
     @classmethod
-    def new(cls, tenant: str, conversation_id: str, reason: str, summary: str) -> Ticket:
+    def new(
+        cls,
+        tenant: str,
+        conversation_id: str,
+        reason: str,
+        summary: str,
+        *,
+        transcript: Sequence[TranscriptLine] = (),
+        route: str = "",
+    ) -> Ticket:
         return cls(
             id=str(uuid.uuid4()),
             reference=new_reference(),
@@ -41,6 +59,8 @@ class Ticket:
             summary=summary,
             status="open",
             created_at=utcnow(),
+            transcript=tuple(transcript),
+            route=route,
         )
 
 
@@ -99,6 +119,49 @@ class FailedTurn:
 
 
 @dataclass(frozen=True)
+class GuardrailEvent:
+    """A guardrail that fired on a turn. `detail` names rules and reasons: never the
+    customer's or a document's text, so the table can be read without handling PII."""
+
+    id: str
+    tenant: str
+    conversation_id: str
+    customer_id: str
+    kind: str  # "injection" | "indirect" | "other_customer" | ...
+    family: str | None  # the attack family the detector named, when it named one
+    score: float
+    action: str  # "refused" | "neutralised" | ...
+    detail: str
+    created_at: datetime
+
+    @classmethod
+    def new(
+        cls,
+        tenant: str,
+        conversation_id: str,
+        *,
+        kind: str,
+        score: float,
+        action: str,
+        customer_id: str = "",
+        family: str | None = None,
+        detail: str = "",
+    ) -> GuardrailEvent:
+        return cls(
+            id=str(uuid.uuid4()),
+            tenant=tenant,
+            conversation_id=conversation_id,
+            customer_id=customer_id,
+            kind=kind,
+            family=family,
+            score=score,
+            action=action,
+            detail=detail,
+            created_at=utcnow(),
+        )
+
+
+@dataclass(frozen=True)
 class UsageLine:
     """Usage summed per model over a period."""
 
@@ -133,10 +196,48 @@ class Records(Protocol):
         ...
 
     async def open_ticket(
-        self, tenant: str, conversation_id: str, reason: str, summary: str
+        self,
+        tenant: str,
+        conversation_id: str,
+        reason: str,
+        summary: str,
+        *,
+        transcript: Sequence[TranscriptLine] = (),
+        route: str = "",
     ) -> Ticket: ...
 
     async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]: ...
+
+    async def open_ticket_for(self, conversation_id: str, tenant: str) -> Ticket | None:
+        """The conversation's open ticket (the newest, should there be several), if any."""
+        ...
+
+    async def list_tickets(
+        self, tenant: str, *, status: str = "open", limit: int = 50
+    ) -> list[Ticket]:
+        """Open tickets oldest first (the queue's order); closed ones newest first."""
+        ...
+
+    async def get_ticket(self, ticket_id: str, tenant: str) -> Ticket | None:
+        """None when absent or another tenant's: callers answer 404 either way."""
+        ...
+
+    async def close_ticket(self, ticket_id: str, tenant: str, agent_id: str) -> Ticket | None:
+        """Close it as `agent_id`; closing a closed ticket returns it unchanged."""
+        ...
+
+    async def record_guardrail_event(self, event: GuardrailEvent) -> None: ...
+
+    async def guardrail_events(
+        self,
+        tenant: str,
+        *,
+        conversation_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[GuardrailEvent]:
+        """Newest first."""
+        ...
 
     async def record_usage(self, records: Sequence[UsageRecord]) -> None: ...
 

@@ -73,8 +73,44 @@ _CONVERSATION_OWNER = (
     "CREATE INDEX IF NOT EXISTS conversations_by_customer ON conversations (tenant, customer_id)",
 )
 
+_TICKET_HANDOFF = (
+    # What a human agent needs to pick a ticket up, and who closed it. Tickets opened
+    # before this have an empty transcript and route and stay open until an agent closes
+    # them, as they were never answered.
+    "ALTER TABLE tickets ADD COLUMN transcript TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE tickets ADD COLUMN route TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE tickets ADD COLUMN closed_at TEXT",
+    "ALTER TABLE tickets ADD COLUMN closed_by TEXT",
+    "CREATE INDEX IF NOT EXISTS tickets_by_status ON tickets (tenant, status, created_at)",
+)
+
+_GUARDRAIL_EVENTS = (
+    # No foreign key to conversations: the guard also runs on threads the records never
+    # saw (the CLI, the studio), and an attack is worth recording either way.
+    """
+    CREATE TABLE IF NOT EXISTS guardrail_events (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        family TEXT,
+        score DOUBLE PRECISION NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS guardrail_events_by_tenant"
+    " ON guardrail_events (tenant, created_at)",
+    "CREATE INDEX IF NOT EXISTS guardrail_events_by_conversation"
+    " ON guardrail_events (conversation_id, created_at)",
+)
+
 MIGRATIONS = (
     Migration(1, "conversations, tickets, usage", _CONVERSATIONS_TICKETS_USAGE),
     Migration(2, "failed turns", _FAILED_TURNS),
     Migration(3, "conversation owner", _CONVERSATION_OWNER),
+    Migration(4, "ticket handoff", _TICKET_HANDOFF),
+    Migration(5, "guardrail events", _GUARDRAIL_EVENTS),
 )

@@ -9,7 +9,15 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from desk.records import sql
-from desk.records.base import Conversation, FailedTurn, Ticket, UsageRecord, utcnow
+from desk.records.base import (
+    Conversation,
+    FailedTurn,
+    GuardrailEvent,
+    Ticket,
+    TranscriptLine,
+    UsageRecord,
+    utcnow,
+)
 from desk.records.migrations import COMPONENT, MIGRATIONS
 from desk.records.reads import SharedReads
 from migrator import ADVISORY_LOCK_KEY, migrate
@@ -59,11 +67,27 @@ class PostgresRecords(SharedReads):
         return int(rows[0][0]) if rows else 0
 
     async def open_ticket(
-        self, tenant: str, conversation_id: str, reason: str, summary: str
+        self,
+        tenant: str,
+        conversation_id: str,
+        reason: str,
+        summary: str,
+        *,
+        transcript: Sequence[TranscriptLine] = (),
+        route: str = "",
     ) -> Ticket:
-        ticket = Ticket.new(tenant, conversation_id, reason, summary)
+        ticket = Ticket.new(
+            tenant, conversation_id, reason, summary, transcript=transcript, route=route
+        )
         await self._execute(sql.INSERT_TICKET, *sql.ticket_params(ticket))
         return ticket
+
+    async def close_ticket(self, ticket_id: str, tenant: str, agent_id: str) -> Ticket | None:
+        await self._execute(sql.CLOSE_TICKET, utcnow().isoformat(), agent_id, ticket_id, tenant)
+        return await self.get_ticket(ticket_id, tenant)
+
+    async def record_guardrail_event(self, event: GuardrailEvent) -> None:
+        await self._execute(sql.INSERT_GUARDRAIL_EVENT, *sql.guardrail_event_params(event))
 
     async def record_usage(self, records: Sequence[UsageRecord]) -> None:
         if not records:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from desk.records import sql
-from desk.records.base import Conversation, FailedTurn, Ticket, UsageLine
+from desk.records.base import Conversation, FailedTurn, GuardrailEvent, Ticket, UsageLine
 
 
 class SharedReads(ABC):
@@ -28,6 +28,32 @@ class SharedReads(ABC):
     async def tickets_for(self, conversation_id: str, tenant: str) -> list[Ticket]:
         rows = await self._fetchall(sql.SELECT_TICKETS, conversation_id, tenant)
         return [sql.ticket_from_row(row) for row in rows]
+
+    async def open_ticket_for(self, conversation_id: str, tenant: str) -> Ticket | None:
+        rows = await self._fetchall(sql.SELECT_OPEN_TICKET_FOR, conversation_id, tenant)
+        return sql.ticket_from_row(rows[0]) if rows else None
+
+    async def list_tickets(
+        self, tenant: str, *, status: str = "open", limit: int = 50
+    ) -> list[Ticket]:
+        rows = await self._fetchall(sql.list_tickets_query(status), tenant, limit)
+        return [sql.ticket_from_row(row) for row in rows]
+
+    async def get_ticket(self, ticket_id: str, tenant: str) -> Ticket | None:
+        rows = await self._fetchall(sql.SELECT_TICKET, ticket_id, tenant)
+        return sql.ticket_from_row(rows[0]) if rows else None
+
+    async def guardrail_events(
+        self,
+        tenant: str,
+        *,
+        conversation_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[GuardrailEvent]:
+        query, params = sql.guardrail_events_query(tenant, conversation_id, since, limit)
+        rows = await self._fetchall(query, *params)
+        return [sql.guardrail_event_from_row(row) for row in rows]
 
     async def failed_turns(self, conversation_id: str, tenant: str) -> list[FailedTurn]:
         rows = await self._fetchall(sql.SELECT_FAILED_TURNS, conversation_id, tenant)

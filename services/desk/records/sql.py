@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import json
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from desk.records.base import Conversation, FailedTurn, Ticket, UsageLine, UsageRecord
+from desk.records.base import (
+    Conversation,
+    FailedTurn,
+    GuardrailEvent,
+    Ticket,
+    TranscriptLine,
+    UsageLine,
+    UsageRecord,
+)
 
 INSERT_CONVERSATION = (
     "INSERT INTO conversations (id, tenant, customer_id, created_at, turns)"
@@ -17,13 +26,46 @@ SELECT_CONVERSATION = (
 )
 SELECT_CUSTOMER_CONVERSATION = SELECT_CONVERSATION + " AND customer_id = %s"
 COUNT_TURN = "UPDATE conversations SET turns = turns + 1 WHERE id = %s RETURNING turns"
+TICKET_COLUMNS = (
+    "id, reference, tenant, conversation_id, reason, summary, status, created_at,"
+    " transcript, route, closed_at, closed_by"
+)
 INSERT_TICKET = (
-    "INSERT INTO tickets (id, reference, tenant, conversation_id, reason, summary, status,"
-    " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    f"INSERT INTO tickets ({TICKET_COLUMNS})"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 SELECT_TICKETS = (
-    "SELECT id, reference, tenant, conversation_id, reason, summary, status, created_at"
-    " FROM tickets WHERE conversation_id = %s AND tenant = %s ORDER BY created_at"
+    f"SELECT {TICKET_COLUMNS} FROM tickets WHERE conversation_id = %s AND tenant = %s"
+    " ORDER BY created_at"
+)
+SELECT_OPEN_TICKET_FOR = (
+    f"SELECT {TICKET_COLUMNS} FROM tickets"
+    " WHERE conversation_id = %s AND tenant = %s AND status = 'open'"
+    " ORDER BY created_at DESC LIMIT 1"
+)
+SELECT_TICKET = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s AND tenant = %s"
+# The queue is worked oldest first; the closed list is read as history, newest first.
+LIST_OPEN_TICKETS = (
+    f"SELECT {TICKET_COLUMNS} FROM tickets WHERE tenant = %s AND status = 'open'"
+    " ORDER BY created_at, id LIMIT %s"
+)
+LIST_CLOSED_TICKETS = (
+    f"SELECT {TICKET_COLUMNS} FROM tickets WHERE tenant = %s AND status = 'closed'"
+    " ORDER BY closed_at DESC, id LIMIT %s"
+)
+# Only an open ticket changes, so closing twice (or two agents at once) keeps the first close.
+CLOSE_TICKET = (
+    "UPDATE tickets SET status = 'closed', closed_at = %s, closed_by = %s"
+    " WHERE id = %s AND tenant = %s AND status = 'open'"
+)
+LIST_QUERIES = {"open": LIST_OPEN_TICKETS, "closed": LIST_CLOSED_TICKETS}
+
+GUARDRAIL_EVENT_COLUMNS = (
+    "id, tenant, conversation_id, customer_id, kind, family, score, action, detail, created_at"
+)
+INSERT_GUARDRAIL_EVENT = (
+    f"INSERT INTO guardrail_events ({GUARDRAIL_EVENT_COLUMNS})"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 
 INSERT_FAILED_TURN = (
@@ -88,10 +130,14 @@ def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
         summary=row[5],
         status=row[6],
         created_at=datetime.fromisoformat(row[7]),
+        transcript=tuple(cast(list[TranscriptLine], json.loads(row[8]))),
+        route=row[9],
+        closed_at=datetime.fromisoformat(row[10]) if row[10] is not None else None,
+        closed_by=row[11],
     )
 
 
-def ticket_params(ticket: Ticket) -> tuple[str, ...]:
+def ticket_params(ticket: Ticket) -> tuple[str | None, ...]:
     return (
         ticket.id,
         ticket.reference,
@@ -101,6 +147,70 @@ def ticket_params(ticket: Ticket) -> tuple[str, ...]:
         ticket.summary,
         ticket.status,
         ticket.created_at.isoformat(),
+        json.dumps(list(ticket.transcript)),
+        ticket.route,
+        ticket.closed_at.isoformat() if ticket.closed_at is not None else None,
+        ticket.closed_by,
+    )
+
+
+def list_tickets_query(status: str) -> str:
+    try:
+        return LIST_QUERIES[status]
+    except KeyError:
+        raise ValueError(f"ticket status must be one of {sorted(LIST_QUERIES)}") from None
+
+
+def guardrail_events_query(
+    tenant: str, conversation_id: str | None, since: datetime | None, limit: int
+) -> tuple[str, tuple[Any, ...]]:
+    """Newest first, filtered by whichever of conversation and time were given."""
+    where, params = ["tenant = %s"], [tenant]
+    if conversation_id is not None:
+        where.append("conversation_id = %s")
+        params.append(conversation_id)
+    if since is not None:
+        where.append("created_at >= %s")
+        params.append(stored_time(since))
+    query = (
+        f"SELECT {GUARDRAIL_EVENT_COLUMNS} FROM guardrail_events WHERE {' AND '.join(where)}"
+        " ORDER BY created_at DESC, id LIMIT %s"
+    )
+    return query, (*params, limit)
+
+
+def stored_time(moment: datetime) -> str:
+    """Times are stored as UTC ISO strings, so they compare correctly as text."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def guardrail_event_params(event: GuardrailEvent) -> tuple[Any, ...]:
+    return (
+        event.id,
+        event.tenant,
+        event.conversation_id,
+        event.customer_id,
+        event.kind,
+        event.family,
+        event.score,
+        event.action,
+        event.detail,
+        stored_time(event.created_at),
+    )
+
+
+def guardrail_event_from_row(row: tuple[Any, ...]) -> GuardrailEvent:
+    return GuardrailEvent(
+        id=row[0],
+        tenant=row[1],
+        conversation_id=row[2],
+        customer_id=row[3],
+        kind=row[4],
+        family=row[5],
+        score=float(row[6]),
+        action=row[7],
+        detail=row[8],
+        created_at=datetime.fromisoformat(row[9]),
     )
 
 

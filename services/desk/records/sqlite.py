@@ -11,7 +11,15 @@ from typing import Any
 import aiosqlite
 
 from desk.records import sql
-from desk.records.base import Conversation, FailedTurn, Ticket, UsageRecord, utcnow
+from desk.records.base import (
+    Conversation,
+    FailedTurn,
+    GuardrailEvent,
+    Ticket,
+    TranscriptLine,
+    UsageRecord,
+    utcnow,
+)
 from desk.records.migrations import COMPONENT, MIGRATIONS
 from desk.records.reads import SharedReads
 from migrator import migrate
@@ -84,13 +92,35 @@ class SqliteRecords(SharedReads):
         return int(rows[0][0]) if rows else 0
 
     async def open_ticket(
-        self, tenant: str, conversation_id: str, reason: str, summary: str
+        self,
+        tenant: str,
+        conversation_id: str,
+        reason: str,
+        summary: str,
+        *,
+        transcript: Sequence[TranscriptLine] = (),
+        route: str = "",
     ) -> Ticket:
-        ticket = Ticket.new(tenant, conversation_id, reason, summary)
+        ticket = Ticket.new(
+            tenant, conversation_id, reason, summary, transcript=transcript, route=route
+        )
         async with self._lock:
             await self.db.execute(_q(sql.INSERT_TICKET), sql.ticket_params(ticket))
             await self.db.commit()
         return ticket
+
+    async def close_ticket(self, ticket_id: str, tenant: str, agent_id: str) -> Ticket | None:
+        async with self._lock:
+            await self.db.execute(
+                _q(sql.CLOSE_TICKET), (utcnow().isoformat(), agent_id, ticket_id, tenant)
+            )
+            await self.db.commit()
+        return await self.get_ticket(ticket_id, tenant)
+
+    async def record_guardrail_event(self, event: GuardrailEvent) -> None:
+        async with self._lock:
+            await self.db.execute(_q(sql.INSERT_GUARDRAIL_EVENT), sql.guardrail_event_params(event))
+            await self.db.commit()
 
     async def record_usage(self, records: Sequence[UsageRecord]) -> None:
         if not records:

@@ -8,26 +8,32 @@ from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from langchain_core.messages import AIMessage
 from starlette.background import BackgroundTask
 
+from desk.agents.graph import TURN_ENDS
+from desk.agents.replies import DISCLOSURE
 from desk.api.deps import CustomerDep, DeskDep, GateDep
+from desk.api.history import history_messages
 from desk.api.schemas import (
     ConversationCreated,
     ConversationOut,
     ErrorOut,
     FailedTurnOut,
-    HistoryMessage,
     MessageIn,
+    TicketRef,
     TurnReply,
+    WaitingReply,
 )
 from desk.api.sse import STREAM_HEADERS, frame
-from desk.approvals import ApprovalNotPending, Decision, plan_turn
+from desk.approvals import ApprovalNotPending, Decision, pending_request, plan_turn
 from desk.auth import Principal
 from desk.bootstrap import Desk
-from desk.records import Conversation
+from desk.records import Conversation, Ticket
 from desk.turn_failures import TurnFailed
 from desk.turns import TurnEvent, admit_turn, run_turn
+from desk.waiting import WAITING, hold_for_agent
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -78,10 +84,19 @@ async def start_conversation(desk: DeskDep, customer: CustomerDep) -> Conversati
     conversation = await desk.records.create_conversation(
         uuid.uuid4().hex, customer.tenant, customer_id=customer.subject
     )
+    # EU AI Act Art. 50(1): the customer is told it is an AI before writing a word. It is
+    # the thread's first message, written "as" a node that ends a turn so nothing is left
+    # pending, and the history shows it like any reply.
+    await desk.graph.aupdate_state(
+        {"configurable": {"thread_id": conversation.id}},
+        {"messages": [AIMessage(content=DISCLOSURE, response_metadata={"route": "disclosure"})]},
+        as_node=TURN_ENDS[0],
+    )
     return ConversationCreated(
         id=conversation.id,
         created_at=conversation.created_at,
         messages_url=f"/v1/conversations/{conversation.id}/messages",
+        ai_disclosure=DISCLOSURE,
     )
 
 
@@ -90,6 +105,7 @@ async def start_conversation(desk: DeskDep, customer: CustomerDep) -> Conversati
     response_model=TurnReply,
     responses={
         **ERRORS,
+        202: {"model": WaitingReply, "description": "Kept for the person handling the ticket."},
         200: {
             "content": {"text/event-stream": {}},
             "description": "JSON, or Server-Sent Events with `Accept: text/event-stream`: "
@@ -107,6 +123,10 @@ async def post_message(
 ) -> Any:
     text = check_length(desk, message)
     conversation = await find_conversation(desk, conversation_id, customer)
+    # A person has the conversation (ADR 0014): the message is kept for them, no turn runs.
+    # An approval alone (no text) still goes to the desk, which has the pending action.
+    if text is not None and (ticket := await hold_for_agent(desk, conversation, text)):
+        return waiting_for_agent(conversation, ticket, accept)
     # Rejections (limit, budget, busy, a stale approval) are HTTP errors, decided before
     # any event.
     admission = await admit_turn(desk, gate, conversation)
@@ -127,6 +147,21 @@ async def post_message(
         )
     async with aclosing(events):
         return await collect(events)
+
+
+def waiting_for_agent(conversation: Conversation, ticket: Ticket, accept: str) -> Response:
+    """202 with the ticket for JSON clients; a `waiting` then a `done` event for SSE ones."""
+    body = WaitingReply(
+        conversation_id=conversation.id, ticket=TicketRef.model_validate(ticket), message=WAITING
+    ).model_dump(mode="json")
+    if "text/event-stream" not in accept:
+        return JSONResponse(body, status_code=202)
+    done = {**body, "turn": conversation.turns, "route": "human"}
+    return Response(
+        frame("waiting", body) + frame("done", done),
+        media_type="text/event-stream",
+        headers=STREAM_HEADERS,
+    )
 
 
 def answer_of(message: MessageIn) -> tuple[str, Decision] | None:
@@ -175,19 +210,12 @@ async def get_conversation(
     conversation = await find_conversation(desk, conversation_id, customer)
     snapshot = await desk.graph.aget_state({"configurable": {"thread_id": conversation.id}})
     messages = snapshot.values.get("messages", []) if snapshot else []
+    ticket = await desk.records.open_ticket_for(conversation.id, conversation.tenant)
     return ConversationOut(
         id=conversation.id,
         created_at=conversation.created_at,
         turns=conversation.turns,
-        messages=[
-            HistoryMessage(
-                role="customer" if m.type == "human" else "assistant",
-                content=m.content if isinstance(m.content, str) else str(m.content),
-                metadata=dict(getattr(m, "response_metadata", {}) or {}),
-            )
-            for m in messages
-            if m.type in ("human", "ai")
-        ],
+        messages=history_messages(messages),
         failed_turns=[
             FailedTurnOut(
                 message=f.message,
@@ -198,4 +226,7 @@ async def get_conversation(
             )
             for f in await desk.records.failed_turns(conversation.id, conversation.tenant)
         ],
+        status="bot" if ticket is None else "waiting_for_agent",
+        ticket=None if ticket is None else TicketRef.model_validate(ticket),
+        pending_approval=await pending_request(desk.graph, conversation.id),
     )

@@ -1,0 +1,100 @@
+"""A conversation waiting for a person: while it has an open ticket the bot stays quiet.
+
+The customer's messages and the agent's replies are written into the conversation's
+LangGraph thread without running the graph, "as" the handoff node: it leads to END, so
+the thread is left with nothing pending and the next bot turn (after the agent closes
+the ticket) starts at triage with the whole exchange in its history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from weakref import WeakValueDictionary
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+
+from desk.agents.handoff import AGENT
+from desk.auth import Principal
+from desk.bootstrap import Desk
+from desk.records import Conversation, Ticket
+
+WAITING = "Your message is with our team; a person will reply here."
+# The customer is told when they are back with the AI (EU AI Act, Article 50(1)), as at
+# the start of the conversation (desk.agents.replies.DISCLOSURE).
+HANDED_BACK = (
+    "Our support team has closed your request {reference}. You're now back with Harbor "
+    "Bank's virtual assistant, an AI system, not a person. You can ask for a member of our "
+    'team again at any time: just say "talk to a person".'
+)
+
+# Writes made outside a turn read the thread's latest checkpoint and add one after it;
+# two at once (the customer and the agent typing together) would each drop the other's
+# message. One lock per conversation, in this process, kept only while in use.
+_locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+
+class TicketClosed(Exception):
+    def __init__(self, ticket: Ticket) -> None:
+        super().__init__(f"Ticket {ticket.reference} is closed: the customer is back with the bot.")
+        self.ticket = ticket
+
+
+@asynccontextmanager
+async def _writing(conversation_id: str) -> AsyncIterator[None]:
+    lock = _locks.get(conversation_id)
+    if lock is None:
+        lock = _locks[conversation_id] = asyncio.Lock()
+    async with lock:
+        yield
+
+
+def thread(conversation_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": conversation_id}}
+
+
+async def append(desk: Desk, conversation_id: str, message: AnyMessage) -> None:
+    async with _writing(conversation_id):
+        await desk.graph.aupdate_state(
+            thread(conversation_id), {"messages": [message]}, as_node="handoff"
+        )
+
+
+async def hold_for_agent(desk: Desk, conversation: Conversation, text: str) -> Ticket | None:
+    """Keep the message for the agent when a ticket is open (and return it), else None."""
+    ticket = await desk.records.open_ticket_for(conversation.id, conversation.tenant)
+    if ticket is None:
+        return None
+    await append(desk, conversation.id, HumanMessage(content=text))
+    return ticket
+
+
+async def reply_as_agent(desk: Desk, ticket: Ticket, agent: Principal, text: str) -> AIMessage:
+    if ticket.status != "open":
+        raise TicketClosed(ticket)
+    message = AIMessage(
+        content=text,
+        name=AGENT,
+        response_metadata={"route": "human", "agent_id": agent.subject, "ticket": ticket.reference},
+    )
+    await append(desk, ticket.conversation_id, message)
+    return message
+
+
+async def hand_back(desk: Desk, ticket: Ticket, agent: Principal) -> Ticket | None:
+    """Close the ticket and tell the customer the bot has them again (once: closing a
+    closed ticket changes nothing and says nothing)."""
+    closed = await desk.records.close_ticket(ticket.id, ticket.tenant, agent.subject)
+    if closed is not None and ticket.status == "open":
+        notice = HANDED_BACK.format(reference=ticket.reference)
+        await append(
+            desk,
+            ticket.conversation_id,
+            AIMessage(
+                content=notice,
+                response_metadata={"route": "handoff", "ticket": ticket.reference, "closed": True},
+            ),
+        )
+    return closed
