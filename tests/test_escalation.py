@@ -93,6 +93,7 @@ def test_triage_unsure_twice_in_a_row_hands_off() -> None:
     second = escalate(state(unsure_streak=1), "hmm", unsure("semantic", 0.5), THRESHOLD)
     assert second["route"] == "handoff"
     assert second["handoff_reason"] == "triage unsure 2 turns in a row"
+    assert second["handoff_from"] == "knowledge"  # the route the ticket records
     assert second["unsure_streak"] == 0
 
 
@@ -180,4 +181,4 @@ async def test_not_understanding_twice_opens_a_ticket(records: SqliteRecords) ->
     assert second["route"] == "handoff"
     [ticket] = await records.tickets_for("c1", "harbor")
     assert ticket.reason == f"desk could not resolve {UNCLASSIFIED} twice"
-    assert ticket.route == "handoff"
+    assert ticket.route == "unavailable"  # where the desk was when it gave up

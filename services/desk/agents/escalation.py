@@ -111,6 +111,8 @@ def escalate(
     return {
         **update,
         "route": "handoff",
+        # The route the desk was taking, for the ticket: the person sees where it went.
+        "handoff_from": update.get("route"),
         "handoff_reason": reason,
         "unsure_streak": 0,
         "unresolved": {},

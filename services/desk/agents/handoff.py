@@ -82,7 +82,7 @@ def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
             reason,
             summary,
             transcript=ticket_transcript(messages),
-            route=state.get("route") or "",
+            route=state.get("handoff_from") or state.get("route") or "",
         )
         text = replies.handoff_notice(ticket.reference, HOURS)
         ticket_view = {"reference": ticket.reference, "status": ticket.status, "summary": summary}

@@ -87,3 +87,4 @@ class DeskState(InputState, total=False):
     unsure_streak: int
     unresolved: dict[str, int]
     handoff_reason: str | None
+    handoff_from: str | None

@@ -41,6 +41,7 @@ FRESH_TURN: dict[str, Any] = {
     "retrieval_used_history": False,
     "private": False,
     "handoff_reason": None,
+    "handoff_from": None,
 }
 
 
