@@ -122,6 +122,11 @@ async def test_lost_card_is_frozen_once_after_a_confirmation_sent_twice(
         assert "frozen" in done["answer"]
         assert await card_status(settings, "cus_chloe", "card_chloe_debit") == "frozen"
 
+        # "yes" sent twice: the second is told the outcome again; nothing is applied.
+        twice = await say(client, cid, content="yes")
+        assert twice["answer"] == done["answer"]
+        assert twice["metadata"]["actions"][0]["replayed"] is True
+
         # The same button pressed again: the recorded outcome, and nothing applied twice.
         again = await say(client, cid, approval={"id": approval["id"], "decision": "confirm"})
         assert again["metadata"]["actions"][0]["replayed"] is True

@@ -18,6 +18,7 @@ from desk.agents.escalation import (
     sentiment,
 )
 from desk.agents.graph import build_graph
+from desk.agents.handoff import faithful
 from desk.agents.state import DeskContext, DeskState
 from desk.records.sqlite import SqliteRecords
 from desk.triage.examples import EXAMPLES_DIR
@@ -182,3 +183,15 @@ async def test_not_understanding_twice_opens_a_ticket(records: SqliteRecords) ->
     [ticket] = await records.tickets_for("c1", "harbor")
     assert ticket.reason == f"desk could not resolve {UNCLASSIFIED} twice"
     assert ticket.route == "unavailable"  # where the desk was when it gave up
+
+
+def test_a_summary_that_strays_from_the_conversation_is_not_used() -> None:
+    transcript = [("user", "My rent transfer to Sam is still pending"), ("user", "a person please")]
+    assert faithful("Customer's rent transfer to Sam is pending; wants a person.", transcript)
+    # What SmolLM2 once wrote for exactly this conversation: an invented phone number.
+    assert not faithful(
+        "I'm sorry for any misunderstanding, please reach out to our customer support team "
+        "at 1-800-234-7596.",
+        transcript,
+    )
+    assert not faithful("", transcript)

@@ -10,7 +10,8 @@ message answers it, in words or with the structured `approval` field:
 
 An `approval` naming an id that is not pending is a stale button: if that approval was
 already carried out, its recorded outcome is returned again (a double click changes
-nothing); otherwise the request is refused with 409.
+nothing); otherwise the request is refused with 409. A "yes" sent again right after an
+action was carried out gets its outcome again too, rather than a new turn.
 """
 
 from __future__ import annotations
@@ -91,11 +92,28 @@ async def plan_turn(
         raise ApprovalNotPending(approval_id)
     assert text is not None
     if pending is None:
+        done = await just_done(graph, conversation_id)
+        if done is not None and reply_kind(text) == "confirm":
+            # "yes" again, right after the action: it is done, and says so once more.
+            return Plan((), replay=done)
         return Plan((new_message(text),))
     kind = reply_kind(text)
     if kind == "other":
         return Plan((resume("decline", "", superseded=True), new_message(text)))
     return Plan((resume(kind, text),))
+
+
+async def just_done(graph: Any, conversation_id: str) -> dict[str, Any] | None:
+    """The action whose outcome is the conversation's last message, if it is one."""
+    snapshot = await graph.aget_state(thread(conversation_id))
+    values = snapshot.values if snapshot else {}
+    messages = values.get("messages") or []
+    action = values.get("last_action")
+    if not messages or not isinstance(action, dict) or action.get("decision") != "confirm":
+        return None
+    said = getattr(messages[-1], "response_metadata", {}) or {}
+    recorded = said.get("action") or {}
+    return action if recorded.get("approval_id") == action.get("approval_id") else None
 
 
 async def last_action(graph: Any, conversation_id: str) -> dict[str, Any] | None:

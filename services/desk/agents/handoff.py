@@ -7,6 +7,7 @@ customer's own recent messages, so a ticket is opened even when every model is d
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ TRANSCRIPT_TURNS = 6
 # The `name` of a message a human agent wrote into the thread (desk.api.routes.agents).
 AGENT = "agent"
 SUMMARY_CHARS = 600
+# Share of a model summary's content words that must come from the conversation.
+MIN_SHARED_WORDS = 0.5
 # From the help centre's facts sheet (docs/knowledge-base.md): people staff the chat 08:00-22:00.
 HOURS = "08:00-22:00 every day"
 
@@ -47,6 +50,33 @@ def ticket_transcript(messages: Sequence[AnyMessage]) -> list[TranscriptLine]:
     return lines
 
 
+# Words any summary of a support chat may use without the customer having said them.
+_SUMMARY_WORDS = frozenset((
+    "customer", "customers", "asks", "asked", "asking", "wants", "wanted", "would", "like",
+    "needs", "needed", "about", "their", "they", "them", "with", "from", "person", "agent",
+    "human", "help", "support", "issue", "request", "requests", "says", "said", "this", "that",
+))  # fmt: skip
+
+
+def _stems(text: str) -> set[str]:
+    """Four-letter stems of the content words: "staking" and "stake" are one."""
+    words = re.findall(r"[a-z]{4,}", text.lower())
+    return {w[:4] for w in words if w not in _SUMMARY_WORDS}
+
+
+def faithful(summary: str, transcript: list[tuple[str, str]]) -> bool:
+    """A summary a person can trust: no number the conversation did not contain (a small
+    model invents phone numbers), and mostly the conversation's own words."""
+    said = " ".join(text for _, text in transcript)
+    numbers = set(re.findall(r"\d[\d -]{2,}\d", summary))
+    if any(number not in said for number in numbers):
+        return False
+    stems = _stems(summary)
+    if not summary.strip():
+        return False
+    return not stems or len(stems & _stems(said)) >= MIN_SHARED_WORDS * len(stems)
+
+
 def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
     async def summarise(transcript: list[tuple[str, str]], deadline: float | None) -> str:
         try:
@@ -62,7 +92,10 @@ def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
             log.warning("summary model unavailable, using the transcript: %s", exc)
             return fallback_summary(transcript)
         text = completion.text.strip()
-        return text[:SUMMARY_CHARS] if text else fallback_summary(transcript)
+        if not faithful(text, transcript):
+            log.warning("summary model strayed from the transcript, using the transcript")
+            return fallback_summary(transcript)
+        return text[:SUMMARY_CHARS]
 
     async def handoff(state: DeskState, runtime: Runtime[DeskContext]) -> dict[str, Any]:
         messages = state["messages"]

@@ -7,6 +7,7 @@ so it is proposed for confirmation like every side effect.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from bank import Account, Transaction, Transfer
 from bank.base import TransactionStatus
 from bank.rules import MAX_TOP_UP_MINOR, format_day, format_money
 from desk.actions import phrases
+from desk.actions.phrases import merchant_words
 from desk.agents.services import AgentServices
 from desk.agents.specialist import (
     Turn,
@@ -109,9 +111,12 @@ def main_account(accounts: Sequence[Account]) -> Account | None:
 
 def transfer_line(transfer: Transfer) -> str:
     money = format_money(transfer.amount_minor, transfer.currency)
+    status = {"pending": "is pending", "failed": "failed", "returned": "was returned"}.get(
+        transfer.status, "has arrived"
+    )
     line = (
         f"Your transfer of {money} to {transfer.recipient_name} ({transfer.recipient_account}, "
-        f"sent {format_day(transfer.created_at.date())}) is {transfer.status}."
+        f"sent {format_day(transfer.created_at.date())}) {status}."
     )
     if transfer.explanation:
         line += f" {transfer.explanation}"
@@ -122,10 +127,13 @@ def transfer_line(transfer: Transfer) -> str:
 
 async def transfers(turn: Turn) -> dict[str, Any]:
     found = await turn.bank.list_transfers(turn.who.tenant, turn.who.customer_id, limit=20)
-    unsettled = [t for t in found if t.status != "completed"][:SHOWN]
+    unsettled = [t for t in found if t.status != "completed"]
     if not unsettled:
         return to_knowledge()
-    return reply(AGENT, " ".join(transfer_line(t) for t in unsettled))
+    # "my rent transfer", "the transfer to Sam": the ones the customer names, if any.
+    said = set(re.findall(r"[a-z0-9']+", turn.text.lower()))
+    named = [t for t in unsettled if merchant_words(f"{t.recipient_name} {t.reference}") & said]
+    return reply(AGENT, " ".join(transfer_line(t) for t in (named or unsettled)[:SHOWN]))
 
 
 def payment_line(txn: Transaction) -> str:

@@ -109,7 +109,9 @@ async def start_conversation(desk: DeskDep, customer: CustomerDep) -> Conversati
         200: {
             "content": {"text/event-stream": {}},
             "description": "JSON, or Server-Sent Events with `Accept: text/event-stream`: "
-            "`route`, `retrieval`, `token`, `citations`, `ticket`, then `done` (or `error`).",
+            "`route`, `retrieval`, `token`, `citations`, `ticket`, `guardrail`, `approval` "
+            "(a side effect awaiting confirmation), `action` (one carried out), then `done` "
+            "(or `error`).",
         },
     },
 )
