@@ -105,6 +105,8 @@ def test_the_specialist_is_chosen_by_action_intent_and_follow_up() -> None:
     assert specialist_for(state("Please freeze my card", "compromised_card")) == "cards"
     assert specialist_for(state("I'd like to dispute a payment", "request_refund")) == "disputes"
     assert specialist_for(state("top up £20", "top_up_limits")) == "payments"
+    not_mine = "I don't recognise the StreamFlix payment"
+    assert specialist_for(state(not_mine, "direct_debit_payment_not_recognised")) == "disputes"
     assert specialist_for(state("where is my transfer", "pending_transfer")) == "payments"
     assert specialist_for(state("what are the fees?", "card_payment_fee_charged")) is None
     asked = {"agent": "cards", "operation": "freeze", "choices": {"4517": "c1"}}

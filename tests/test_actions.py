@@ -126,6 +126,7 @@ async def test_lost_card_is_frozen_once_after_a_confirmation_sent_twice(
         twice = await say(client, cid, content="yes")
         assert twice["answer"] == done["answer"]
         assert twice["metadata"]["actions"][0]["replayed"] is True
+        assert twice["route"] == "cards"
 
         # The same button pressed again: the recorded outcome, and nothing applied twice.
         again = await say(client, cid, approval={"id": approval["id"], "decision": "confirm"})

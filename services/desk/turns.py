@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 
 from accounting import BudgetExceeded, TurnMeter, start_turn_meter
+from desk.actions.catalogue import agent_of
 from desk.agents.state import DeskContext
 from desk.approvals import Plan
 from desk.bootstrap import Desk
@@ -187,7 +188,7 @@ async def run_turn(
         if plan.replay is not None:
             yield TurnEvent("token", {"text": plan.replay["message"]})
             actions.append({**plan.replay, "replayed": True})
-            final = {"answer": plan.replay["message"]}
+            final = {"answer": plan.replay["message"], "route": agent_of(plan.replay["action"])}
         for step in plan.steps:
             shown: list[str] = []
             pending = None

@@ -118,6 +118,11 @@ ACTIONS: dict[str, Action] = {
 }  # fmt: skip
 
 
+def agent_of(name: str) -> str | None:
+    action = ACTIONS.get(name)
+    return action.agent if action else None
+
+
 class InvalidAction(Exception):
     """An unknown action or arguments its schema rejects; nothing was done."""
 

@@ -6,9 +6,10 @@ read them, which hands it back to the help centre when the records have nothing 
 Three rules, in order:
 
 1. an answer to the question a specialist asked last turn ("which card?") goes back to it;
-2. an explicit action ("freeze my card", "dispute the StreamFlix payment", "top up £50"),
-   or a request for someone else's data, goes to the agent for that object, whatever the
-   intent;
+2. a request for someone else's data, or an explicit action ("freeze my card", "dispute
+   the StreamFlix payment", "I don't recognise this payment", "top up £50"), goes to the
+   agent for that object, whatever the intent (a card action first: stopping the card
+   matters more than the refund);
 3. otherwise the intent decides (`SPECIALIST_INTENTS`).
 """
 
@@ -60,7 +61,11 @@ SPECIALIST_INTENTS: dict[str, str] = {
 }
 SPECIALISTS = ("cards", "payments", "disputes")
 
-_DISPUTE = re.compile(r"\b(disput\w*|chargeback)\b", re.I)
+_DISPUTE = re.compile(
+    r"\b(disput\w*|chargeback|(?:don'?t|do not|didn'?t) recogni[sz]e|unauthori[sz]ed|"
+    r"didn'?t (?:make|authori[sz]e) (?:this|that|the|a|these)|charged (?:me )?twice)",
+    re.I,
+)
 _PAYMENT_WORDS = re.compile(r"\b(transactions?|payments?|transfers?|balances?|statements?)\b", re.I)
 
 
@@ -74,10 +79,10 @@ def specialist_for(state: DeskState) -> str | None:
         return str(asked["agent"])
     if phrases.about_someone_else(text):
         return "payments" if _PAYMENT_WORDS.search(text) else "cards"
+    if phrases.asks_for_card_action(text):  # "freeze my card, I didn't make these payments"
+        return "cards"
     if _DISPUTE.search(text):
         return "disputes"
-    if phrases.asks_for_card_action(text):
-        return "cards"
     if phrases.TOP_UP.search(text) and phrases.amount_minor(text) is not None:
         return "payments"
     return SPECIALIST_INTENTS.get(state.get("intent") or "")
