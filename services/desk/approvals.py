@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage
-from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
 from desk.actions.phrases import reply_kind
 from desk.agents.approval import CONFIRM_TEXT, DECLINE_TEXT
+from desk.checkpointer import thread
 
 Decision = Literal["confirm", "decline"]
 
@@ -53,13 +53,8 @@ class Plan:
     replay: dict[str, Any] | None = None
 
 
-def thread(conversation_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": conversation_id}}
-
-
-async def pending_request(graph: Any, conversation_id: str) -> dict[str, Any] | None:
-    """The approval the conversation is waiting on, as shown to the client, if any."""
-    snapshot = await graph.aget_state(thread(conversation_id))
+def pending_in(snapshot: Any) -> dict[str, Any] | None:
+    """The approval a thread's state is waiting on, as shown to the client, if any."""
     for pause in snapshot.interrupts if snapshot else ():
         value = pause.value
         if isinstance(value, dict) and "action" in value:
@@ -81,18 +76,19 @@ async def plan_turn(
     graph: Any, conversation_id: str, text: str | None, answer: tuple[str, Decision] | None
 ) -> Plan:
     """Raises ApprovalNotPending for a structured answer to nothing pending."""
-    pending = await pending_request(graph, conversation_id)
+    snapshot = await graph.aget_state(thread(conversation_id))
+    pending = pending_in(snapshot)
     if answer is not None:
         approval_id, decision = answer
         if pending is not None and pending["id"] == approval_id:
             return Plan((resume(decision, text or ""),))
-        done = await last_action(graph, conversation_id)
+        done = last_action(snapshot)
         if done is not None and done.get("approval_id") == approval_id:
             return Plan((), replay=done)
         raise ApprovalNotPending(approval_id)
     assert text is not None
     if pending is None:
-        done = await just_done(graph, conversation_id)
+        done = just_done(snapshot)
         if done is not None and reply_kind(text) == "confirm":
             # "yes" again, right after the action: it is done, and says so once more.
             return Plan((), replay=done)
@@ -103,21 +99,17 @@ async def plan_turn(
     return Plan((resume(kind, text),))
 
 
-async def just_done(graph: Any, conversation_id: str) -> dict[str, Any] | None:
-    """The action whose outcome is the conversation's last message, if it is one."""
-    snapshot = await graph.aget_state(thread(conversation_id))
-    values = snapshot.values if snapshot else {}
-    messages = values.get("messages") or []
-    action = values.get("last_action")
-    if not messages or not isinstance(action, dict) or action.get("decision") != "confirm":
+def last_action(snapshot: Any) -> dict[str, Any] | None:
+    action = (snapshot.values if snapshot else {}).get("last_action")
+    return action if isinstance(action, dict) else None
+
+
+def just_done(snapshot: Any) -> dict[str, Any] | None:
+    """The confirmed action whose outcome is the conversation's last message, if any."""
+    action = last_action(snapshot)
+    messages = (snapshot.values if snapshot else {}).get("messages") or []
+    if not messages or action is None or action.get("decision") != "confirm":
         return None
     said = getattr(messages[-1], "response_metadata", {}) or {}
     recorded = said.get("action") or {}
     return action if recorded.get("approval_id") == action.get("approval_id") else None
-
-
-async def last_action(graph: Any, conversation_id: str) -> dict[str, Any] | None:
-    snapshot = await graph.aget_state(thread(conversation_id))
-    values = snapshot.values if snapshot else {}
-    action = values.get("last_action")
-    return action if isinstance(action, dict) else None

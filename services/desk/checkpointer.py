@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from supportdesk.config import Settings
+
+
+def thread(conversation_id: str) -> RunnableConfig:
+    """The config naming a conversation's thread: its id is the conversation's."""
+    return {"configurable": {"thread_id": conversation_id}}
 
 
 @asynccontextmanager

@@ -20,6 +20,7 @@ from desk.actions.catalogue import agent_of
 from desk.agents.state import DeskContext
 from desk.approvals import Plan
 from desk.bootstrap import Desk
+from desk.checkpointer import thread
 from desk.records import Conversation, UsageRecord
 from desk.records.base import utcnow
 from desk.turn_failures import fail_turn
@@ -172,7 +173,7 @@ async def run_turn(
     meter = start_turn_meter()
     try:
         config: RunnableConfig = {
-            "configurable": {"thread_id": conversation.id},
+            **thread(conversation.id),
             "recursion_limit": settings.max_graph_steps,
         }
         context = DeskContext(

@@ -14,11 +14,11 @@ from contextlib import asynccontextmanager
 from weakref import WeakValueDictionary
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
 
 from desk.agents.handoff import AGENT
 from desk.auth import Principal
 from desk.bootstrap import Desk
+from desk.checkpointer import thread
 from desk.records import Conversation, Ticket
 
 WAITING = "Your message is with our team; a person will reply here."
@@ -49,10 +49,6 @@ async def _writing(conversation_id: str) -> AsyncIterator[None]:
         lock = _locks[conversation_id] = asyncio.Lock()
     async with lock:
         yield
-
-
-def thread(conversation_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": conversation_id}}
 
 
 async def append(desk: Desk, conversation_id: str, message: AnyMessage) -> None:

@@ -33,6 +33,14 @@ _AMOUNT = re.compile(
 )
 TOP_UP = re.compile(r"\btop[ -]?up\b|\badd (?:money|funds|£|€|\$)|\bload (?:money|£|€|\$)", re.I)
 
+# Asking to dispute a payment rather than about one ("I don't recognise this payment").
+DISPUTE = re.compile(
+    r"\b(disput\w*|chargeback|challenge|contest|(?:don'?t|do not|didn'?t) recogni[sz]e|"
+    r"unauthori[sz]ed|didn'?t (?:make|authori[sz]e) (?:this|that|the|a|these)|"
+    r"charged (?:me )?twice)",
+    re.I,
+)
+
 _DISPUTE_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("duplicate_charge", re.compile(r"\b(twice|double|duplicat\w*|two times)\b")),
     ("cancelled_subscription", re.compile(r"\b(cancel\w*|unsubscrib\w*|subscription)\b")),
@@ -161,13 +169,17 @@ def dispute_reason(
     return "not_recognised"
 
 
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
 def merchant_words(description: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9']+", description.lower()) if len(w) >= 3}
+    return {w for w in words(description) if len(w) >= 3}
 
 
 def payments_named(text: str, payments: Sequence[Transaction]) -> list[Transaction]:
     """The payments whose merchant the text names ("the StreamFlix payment")."""
-    said = set(re.findall(r"[a-z0-9']+", text.lower()))
+    said = words(text)
     return [txn for txn in payments if merchant_words(txn.description) & said]
 
 

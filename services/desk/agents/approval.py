@@ -63,17 +63,14 @@ def make_approval(services: AgentServices):  # type: ignore[no-untyped-def]
         said = str(answer.get("text") or "") or (CONFIRM_TEXT if confirmed else DECLINE_TEXT)
         outcome = await apply(services, runtime.context, proposal) if confirmed else None
         text = outcome["message"] if outcome else str(proposal["declined"])
-        emit("action", {"approval_id": proposal["id"], "action": proposal["action"],
-                        "decision": "confirm" if confirmed else "decline",
-                        **({k: outcome[k] for k in ("status", "changed", "replayed")}
-                           if outcome else {"status": "declined"})})  # fmt: skip
-        emit_text(text)
         record = {
             "approval_id": proposal["id"],
             "action": proposal["action"],
             "decision": "confirm" if confirmed else "decline",
             **(outcome or {"status": "declined"}),
         }
+        emit("action", record)
+        emit_text(text)
         return {
             "proposal": None,
             "answer": text,

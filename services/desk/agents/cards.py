@@ -21,6 +21,7 @@ from desk.agents.specialist import (
     Turn,
     follow_up,
     propose,
+    question_pending,
     refuse_other_customer,
     reply,
     to_knowledge,
@@ -78,11 +79,8 @@ def make_cards(services: AgentServices):  # type: ignore[no-untyped-def]
 
 def pending_operation(state: DeskState, turn: Turn) -> str | None:
     """The operation of the question this agent asked last turn ("which card?")."""
-    asked = state.get("follow_up") or {}
-    answering = asked.get("agent") == AGENT and asked.get("after_message") == (
-        turn.messages_so_far - 1
-    )
-    if answering and phrases.card_operation(turn.text) == "status":
+    asked = question_pending(state)
+    if asked and asked.get("agent") == AGENT and phrases.card_operation(turn.text) == "status":
         return str(asked["operation"])
     return None
 

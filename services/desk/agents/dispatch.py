@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from desk.actions import phrases
+from desk.agents.specialist import question_pending
 from desk.agents.state import DeskState
 from desk.agents.transcript import last_customer_message
 
@@ -61,27 +62,20 @@ SPECIALIST_INTENTS: dict[str, str] = {
 }
 SPECIALISTS = ("cards", "payments", "disputes")
 
-_DISPUTE = re.compile(
-    r"\b(disput\w*|chargeback|(?:don'?t|do not|didn'?t) recogni[sz]e|unauthori[sz]ed|"
-    r"didn'?t (?:make|authori[sz]e) (?:this|that|the|a|these)|charged (?:me )?twice)",
-    re.I,
-)
 _PAYMENT_WORDS = re.compile(r"\b(transactions?|payments?|transfers?|balances?|statements?)\b", re.I)
 
 
 def specialist_for(state: DeskState) -> str | None:
     messages = state["messages"]
     text = last_customer_message(messages)
-    asked = state.get("follow_up") or {}
-    said = set(re.findall(r"[a-z0-9']+", text.lower()))
-    humans = sum(1 for m in messages if m.type == "human")
-    if asked.get("after_message") == humans - 1 and said & set(asked.get("choices", {})):
+    asked = question_pending(state)
+    if asked and phrases.words(text) & set(asked.get("choices", {})):
         return str(asked["agent"])
     if phrases.about_someone_else(text):
         return "payments" if _PAYMENT_WORDS.search(text) else "cards"
     if phrases.asks_for_card_action(text):  # "freeze my card, I didn't make these payments"
         return "cards"
-    if _DISPUTE.search(text):
+    if phrases.DISPUTE.search(text):
         return "disputes"
     if phrases.TOP_UP.search(text) and phrases.amount_minor(text) is not None:
         return "payments"

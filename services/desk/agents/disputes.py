@@ -8,7 +8,6 @@ only offers completed card payments and lets the bank have the last word.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from desk.agents.specialist import (
     Turn,
     follow_up,
     propose,
+    question_pending,
     refuse_other_customer,
     reply,
     to_knowledge,
@@ -31,7 +31,6 @@ from desk.agents.state import DeskContext, DeskState
 
 AGENT = "disputes"
 REFUND_INTENTS = frozenset({"Refund_not_showing_up", "request_refund"})
-_DISPUTE_VERB = re.compile(r"\b(disput\w*|chargeback|challenge|contest|don'?t recogni[sz]e)", re.I)
 LISTED = 5
 REASON_WORDS = {
     "not_recognised": "you don't recognise it",
@@ -52,7 +51,7 @@ def make_disputes(services: AgentServices):  # type: ignore[no-untyped-def]
         tenant, customer = turn.who.tenant, turn.who.customer_id
         cases = await turn.bank.list_disputes(tenant, customer)
         asking_refund = turn.intent in REFUND_INTENTS or "refund" in turn.text.lower()
-        if asking_refund and cases and not _DISPUTE_VERB.search(turn.text):
+        if asking_refund and cases and not phrases.DISPUTE.search(turn.text):
             return reply(AGENT, " ".join(case_line(c) for c in cases[:LISTED]))
         recent = await turn.bank.list_transactions(tenant, customer, status="completed", limit=50)
         payments = [t for t in recent if t.kind == "card_payment" and t.dispute_id is None]
@@ -77,14 +76,9 @@ def case_line(case: Dispute) -> str:
 
 def choose(state: DeskState, turn: Turn, payments: Sequence[Transaction]) -> dict[str, Any]:
     named = phrases.payments_named(turn.text, payments)
-    asked = state.get("follow_up") or {}
-    if (
-        not named
-        and asked.get("agent") == AGENT
-        and asked.get("after_message") == (turn.messages_so_far - 1)
-    ):
-        said = set(re.findall(r"[a-z0-9']+", turn.text.lower()))
-        ids = {asked["choices"][word] for word in said if word in asked["choices"]}
+    asked = question_pending(state)
+    if not named and asked and asked.get("agent") == AGENT:
+        ids = {asked["choices"][w] for w in phrases.words(turn.text) if w in asked["choices"]}
         named = [t for t in payments if t.id in ids]
     if len(named) == 1:
         return propose_dispute(turn, named[0])

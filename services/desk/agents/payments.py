@@ -7,7 +7,6 @@ so it is proposed for confirmation like every side effect.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ from langgraph.runtime import Runtime
 from bank import Account, Transaction, Transfer
 from bank.base import TransactionStatus
 from bank.rules import MAX_TOP_UP_MINOR, format_day, format_money
+from bank.topups import SOURCE_NAMES
 from desk.actions import phrases
 from desk.actions.phrases import merchant_words
 from desk.agents.services import AgentServices
@@ -90,14 +90,12 @@ async def top_up(turn: Turn) -> dict[str, Any]:
         )
     source = phrases.top_up_source(turn.text)
     money = format_money(amount, account.currency)
-    names = {"debit_card": "your linked debit card", "apple_pay": "Apple Pay",
-             "google_pay": "Google Pay"}  # fmt: skip
     return propose(
         AGENT,
         "top_up",
         {"account_id": account.id, "amount_minor": amount, "source": source},
-        f"Shall I top up your {account.name} with {money} from {names[source]}?",
-        summary=f"Top up {money} from {names[source]}",
+        f"Shall I top up your {account.name} with {money} from {SOURCE_NAMES[source]}?",
+        summary=f"Top up {money} from {SOURCE_NAMES[source]}",
         declined="I haven't topped up your account.",
     )
 
@@ -131,7 +129,7 @@ async def transfers(turn: Turn) -> dict[str, Any]:
     if not unsettled:
         return to_knowledge()
     # "my rent transfer", "the transfer to Sam": the ones the customer names, if any.
-    said = set(re.findall(r"[a-z0-9']+", turn.text.lower()))
+    said = phrases.words(turn.text)
     named = [t for t in unsettled if merchant_words(f"{t.recipient_name} {t.reference}") & said]
     return reply(AGENT, " ".join(transfer_line(t) for t in (named or unsettled)[:SHOWN]))
 

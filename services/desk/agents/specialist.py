@@ -131,6 +131,16 @@ def follow_up(turn: Turn, agent: str, operation: str, choices: dict[str, str]) -
     }
 
 
+def question_pending(state: DeskState) -> dict[str, Any] | None:
+    """The question a specialist asked at the previous customer message, if this message
+    is the answer to it (only the very next message is)."""
+    asked = state.get("follow_up")
+    humans = sum(1 for m in state["messages"] if m.type == "human")
+    if asked and asked.get("after_message") == humans - 1:
+        return asked
+    return None
+
+
 def refuse_other_customer(agent: str) -> dict[str, Any]:
     emit("guardrail", {"kind": "other_customer", "action": "refused"})
     return reply(agent, NOT_YOURS, guardrail="other_customer")

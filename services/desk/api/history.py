@@ -9,7 +9,7 @@ from langchain_core.messages import AnyMessage
 from desk.agents.handoff import AGENT
 from desk.api.schemas import HistoryMessage
 from desk.bootstrap import Desk
-from desk.waiting import thread
+from desk.checkpointer import thread
 
 
 def role_of(message: AnyMessage) -> str:

@@ -27,9 +27,10 @@ from desk.api.schemas import (
     WaitingReply,
 )
 from desk.api.sse import STREAM_HEADERS, frame
-from desk.approvals import ApprovalNotPending, Decision, pending_request, plan_turn
+from desk.approvals import ApprovalNotPending, Decision, pending_in, plan_turn
 from desk.auth import Principal
 from desk.bootstrap import Desk
+from desk.checkpointer import thread
 from desk.records import Conversation, Ticket
 from desk.turn_failures import TurnFailed
 from desk.turns import TurnEvent, admit_turn, run_turn
@@ -88,7 +89,7 @@ async def start_conversation(desk: DeskDep, customer: CustomerDep) -> Conversati
     # the thread's first message, written "as" a node that ends a turn so nothing is left
     # pending, and the history shows it like any reply.
     await desk.graph.aupdate_state(
-        {"configurable": {"thread_id": conversation.id}},
+        thread(conversation.id),
         {"messages": [AIMessage(content=DISCLOSURE, response_metadata={"route": "disclosure"})]},
         as_node=TURN_ENDS[0],
     )
@@ -210,7 +211,7 @@ async def get_conversation(
     conversation_id: ConversationId, desk: DeskDep, customer: CustomerDep
 ) -> ConversationOut:
     conversation = await find_conversation(desk, conversation_id, customer)
-    snapshot = await desk.graph.aget_state({"configurable": {"thread_id": conversation.id}})
+    snapshot = await desk.graph.aget_state(thread(conversation.id))
     messages = snapshot.values.get("messages", []) if snapshot else []
     ticket = await desk.records.open_ticket_for(conversation.id, conversation.tenant)
     return ConversationOut(
@@ -230,5 +231,5 @@ async def get_conversation(
         ],
         status="bot" if ticket is None else "waiting_for_agent",
         ticket=None if ticket is None else TicketRef.model_validate(ticket),
-        pending_approval=await pending_request(desk.graph, conversation.id),
+        pending_approval=pending_in(snapshot),
     )
