@@ -69,10 +69,10 @@ async def query(text: str) -> np.ndarray:
 
 def test_the_collection_name_keeps_embedding_models_apart() -> None:
     assert collection_name("helpcentre", "local/all-MiniLM-L6-v2", 384) == (
-        "helpcentre-local-all-minilm-l6-v2-384"
+        "helpcentre-local-all-minilm-l6-v2-384-hybrid"
     )
     assert collection_name("helpcentre", "openai/text-embedding-3-small", 1536) == (
-        "helpcentre-openai-text-embedding-3-small-1536"
+        "helpcentre-openai-text-embedding-3-small-1536-hybrid"
     )
 
 
@@ -213,3 +213,100 @@ async def test_an_unreachable_server_is_reported_not_raised_raw() -> None:
             await remote.ensure_collection()
     finally:
         await remote.close()
+
+
+def about(tenant: str, doc_id: str, text: str, entity: str) -> Chunk:
+    return chunk(tenant, doc_id, text).model_copy(
+        update={"metadata": {"entity": entity, "domain": "hotel"}, "title": f"{entity}: {doc_id}"}
+    )
+
+
+HOTELS = [
+    about("harbor", "h1/faq/0", "Wifi is free in every room and it is fast.", "ALLENBELL"),
+    about("harbor", "h1/faq/1", "Parking costs extra at the Allenbell.", "ALLENBELL"),
+    about("harbor", "h1/review/0", "The room had a lovely view of the river.", "ALLENBELL"),
+    about("harbor", "h2/faq/0", "Wifi is free but slow in the evening.", "GONVILLE HOTEL"),
+    about("harbor", "h2/faq/1", "Breakfast is served from seven until ten.", "GONVILLE HOTEL"),
+    about(
+        "harbor",
+        "h2/review/0",
+        "Noisy street, but the view from the top floor is grand.",
+        "GONVILLE HOTEL",
+    ),
+    about("harbor", "h3/faq/0", "Pets are welcome in the garden rooms.", "AVALON"),
+]
+QUESTIONS = [
+    "is the wifi free",
+    "does it have a nice view",
+    "can I bring my dog",
+    "when is breakfast",
+    "parking",
+    "zzz unknown words",
+]
+
+
+def tied(hits: list[Any]) -> list[set[tuple[str, float]]]:
+    """The ranking as groups of equally ranked hits: (doc id, cosine) within each group."""
+    groups: list[set[tuple[str, float]]] = []
+    last: tuple[float, float] | None = None
+    # Below this the hashing embedder's cosines are mostly exact ties (no shared word), whose
+    # order is arbitrary on both sides.
+    for hit in (h for h in hits if h.score > 0.05):
+        key = (round(hit.fused, 6), round(hit.score, 4))
+        if key != last:
+            groups.append(set())
+            last = key
+        groups[-1].add((hit.chunk.doc_id, round(hit.score, 4)))
+    return groups
+
+
+@pytest.mark.parametrize("entities", [(), ("GONVILLE HOTEL",), ("ALLENBELL", "AVALON")])
+@pytest.mark.parametrize("hybrid", [False, True])
+async def test_embedded_search_ranks_as_qdrant_itself_does(
+    tmp_path: Path, entities: tuple[str, ...], hybrid: bool
+) -> None:
+    """The contract behind the embedded snapshot (knowledge.snapshot): Qdrant's own query
+    path over the same points gives the same hits in the same order, with the same cosine."""
+    embedded = await open_vector_store(settings_for(tmp_path), EMBEDDER.name, EMBEDDER.dimension)
+    try:
+        await put(embedded, *HOTELS)
+        # The same client searched through Qdrant's query API instead of the snapshot.
+        qdrant = VectorStore(embedded._client, embedded.name, embedded.dimension)
+        for question in QUESTIONS:
+            text = question if hybrid else None
+            # Every point is returned (limit 10 > 7), so only the order of ties may differ.
+            ours = await embedded.search(
+                "harbor", await query(question), 10, text=text, entities=entities
+            )
+            theirs = await qdrant.search(
+                "harbor", await query(question), 10, text=text, entities=entities
+            )
+            assert tied(ours) == tied(theirs), question
+            if entities:
+                assert {h.chunk.metadata["entity"] for h in ours} <= set(entities)
+    finally:
+        await embedded.close()
+
+
+async def test_a_write_is_searchable_at_once(store: VectorStore) -> None:
+    await put(store, HOTELS[0])
+    assert [h.chunk.doc_id for h in await store.search("harbor", await query("wifi"), 5)] == [
+        "h1/faq/0"
+    ]
+    await put(store, HOTELS[3])
+    found = await store.search("harbor", await query("wifi"), 5, text="wifi")
+    assert {h.chunk.doc_id for h in found} == {"h1/faq/0", "h2/faq/0"}
+    await store.delete_documents("harbor", ["h1/faq/0"])
+    found = await store.search("harbor", await query("wifi"), 5, text="wifi")
+    assert [h.chunk.doc_id for h in found] == ["h2/faq/0"]
+
+
+async def test_entities_lists_what_the_tenant_documents_name(store: VectorStore) -> None:
+    await put(store, *HOTELS, chunk("other", "x", "Wifi"))
+    rows = await store.entities("harbor")
+    assert {(entity, kind) for entity, kind, _ in rows} == {
+        ("ALLENBELL", "hotel"),
+        ("GONVILLE HOTEL", "hotel"),
+        ("AVALON", "hotel"),
+    }
+    assert await store.entities("other") == []

@@ -56,3 +56,4 @@ class Hit(BaseModel):
 
     chunk: Chunk
     score: float
+    fused: float = Field(0.0, description="Its reciprocal-rank-fusion score; hits sort by it.")

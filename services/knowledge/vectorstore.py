@@ -3,6 +3,11 @@
 Embedded (qdrant-client local mode) under `settings.qdrant_path` unless `QDRANT_URL` is set.
 Every read that returns content is filtered by tenant inside this class; callers cannot pass
 their own filter, so one tenant's articles can never be returned to another's customers.
+
+Each chunk has two vectors: `dense` (the embedding) and `lexical` (BM25 term weights, with
+Qdrant applying IDF; `knowledge.sparse`). A search given the question's text runs both and
+fuses their rankings (reciprocal rank fusion, ADR 0017); every hit keeps its dense cosine
+as its score, so thresholds read the same whether or not the lexical side found it.
 """
 
 from __future__ import annotations
@@ -19,13 +24,26 @@ import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+from knowledge import sparse
 from knowledge.chunks import Chunk, Hit
 from knowledge.embedder import Vectors
+from knowledge.snapshot import Indexed, Snapshot
 from supportdesk.config import Settings
 
 # Scroll page size: large enough to read a few thousand chunks in a handful of requests.
 _PAGE = 1_000
 _META_NAMESPACE = uuid.UUID("0b4b7a8e-5d54-4b8e-8f0c-7f3e2b1c9d60")
+DENSE = "dense"
+LEXICAL = "lexical"
+# Bumped when the collection's vectors change shape, so an older store is rebuilt by the next
+# ingest instead of being written with vectors it has no room for.
+SCHEMA = "hybrid"
+# Reciprocal rank fusion: score = sum of 1 / (RRF_K + rank). The usual 60 flattens the top of
+# short lists; within one entity's thirty documents 10 ranked better (ADR 0017).
+RRF_K = 10
+# Each side of a hybrid search returns this many times the hits asked for, before fusion.
+CANDIDATES_PER_HIT = 4
+ENTITY_FIELD = "metadata.entity"
 
 
 class VectorStoreError(Exception):
@@ -51,7 +69,7 @@ class VectorStoreUnavailable(VectorStoreError):
 def collection_name(base: str, embedder_name: str, dimension: int) -> str:
     """One collection per embedding model, so changing the model never mixes vector spaces."""
     model = re.sub(r"[^a-z0-9]+", "-", embedder_name.lower()).strip("-")
-    return f"{base}-{model}-{dimension}"
+    return f"{base}-{model}-{dimension}-{SCHEMA}"
 
 
 async def open_vector_store(settings: Settings, embedder_name: str, dimension: int) -> VectorStore:
@@ -78,7 +96,7 @@ async def open_vector_store(settings: Settings, embedder_name: str, dimension: i
             if "already accessed by another instance" in str(exc):
                 raise VectorStoreLocked(settings.qdrant_path) from exc
             raise
-    store = VectorStore(client, name, dimension)
+    store = VectorStore(client, name, dimension, embedded=settings.qdrant_url is None)
     try:
         await store.ensure_collection()
     except BaseException:
@@ -94,6 +112,10 @@ def _tenant_filter(tenant: str, *conditions: models.Condition) -> models.Filter:
     return models.Filter(must=[tenant_match, *conditions])
 
 
+def _entities_match(entities: Sequence[str]) -> models.FieldCondition:
+    return models.FieldCondition(key=ENTITY_FIELD, match=models.MatchAny(any=list(entities)))
+
+
 def _doc_ids_match(doc_ids: Iterable[str]) -> models.FieldCondition:
     return models.FieldCondition(key="doc_id", match=models.MatchAny(any=list(doc_ids)))
 
@@ -105,27 +127,44 @@ class VectorStore:
     work on the calling thread; with a server every call is a network request.
     """
 
-    def __init__(self, client: AsyncQdrantClient, name: str, dimension: int) -> None:
+    def __init__(
+        self, client: AsyncQdrantClient, name: str, dimension: int, *, embedded: bool = False
+    ) -> None:
         self._client = client
         self.name = name
         self.dimension = dimension
         self._meta = f"{name}-meta"
+        # Embedded: searches are served from per-tenant snapshots (knowledge.snapshot),
+        # dropped on every write this store makes, the only writer its lock allows.
+        self._embedded = embedded
+        self._snapshots: dict[str, Snapshot] = {}
+        self._snapshot_lock = asyncio.Lock()
 
     async def ensure_collection(self) -> None:
         """Create the chunk and KB-version collections if they do not exist yet."""
         try:
             if not await self._client.collection_exists(self.name):
-                await self._create(self.name, self.dimension)
+                await self._create(
+                    self.name,
+                    {
+                        DENSE: models.VectorParams(
+                            size=self.dimension, distance=models.Distance.COSINE
+                        )
+                    },
+                    {LEXICAL: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                )
                 # Local mode ignores keyword indexes (and warns that it does); a server uses
-                # them to keep tenant- and document-filtered queries fast.
+                # them to keep tenant-, document- and entity-filtered queries fast.
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message="Payload indexes have no effect")
-                    for field in ("tenant", "doc_id"):
+                    for field in ("tenant", "doc_id", ENTITY_FIELD):
                         await self._client.create_payload_index(
                             self.name, field, field_schema=models.PayloadSchemaType.KEYWORD
                         )
             if not await self._client.collection_exists(self._meta):
-                await self._create(self._meta, 1)
+                await self._create(
+                    self._meta, models.VectorParams(size=1, distance=models.Distance.COSINE)
+                )
         except ResponseHandlingException as exc:
             raise VectorStoreUnavailable(
                 f"cannot reach Qdrant ({exc.source}): is QDRANT_URL right and the server up?"
@@ -137,10 +176,15 @@ class VectorStore:
                 ) from exc
             raise
 
-    async def _create(self, name: str, size: int) -> None:
+    async def _create(
+        self,
+        name: str,
+        vectors: models.VectorParams | dict[str, models.VectorParams],
+        sparse_vectors: dict[str, models.SparseVectorParams] | None = None,
+    ) -> None:
         try:
             await self._client.create_collection(
-                name, vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE)
+                name, vectors_config=vectors, sparse_vectors_config=sparse_vectors
             )
         except UnexpectedResponse as exc:
             # Another process (the desk, a second ingest) created it between our check and now.
@@ -156,9 +200,17 @@ class VectorStore:
         if not chunks:
             return
         points = [
-            models.PointStruct(id=chunk.point_id, vector=row.tolist(), payload=chunk.model_dump())
+            models.PointStruct(
+                id=chunk.point_id,
+                vector={
+                    DENSE: row.tolist(),
+                    LEXICAL: _sparse(sparse.document_vector(chunk.embedding_text())),
+                },
+                payload=chunk.model_dump(),
+            )
             for chunk, row in zip(chunks, vectors, strict=True)
         ]
+        self._snapshots.clear()
         await self._client.upsert(self.name, points=points)
 
     async def delete_documents(self, tenant: str, doc_ids: Iterable[str]) -> int:
@@ -184,6 +236,7 @@ class VectorStore:
         # Collect ids first and delete by id: the count is exact and nothing written after
         # the scroll (by a concurrent writer) is deleted by mistake.
         ids = [record.id async for record in self._scroll(selector, payload=False)]
+        self._snapshots.clear()
         if ids:
             await self._client.delete(self.name, points_selector=models.PointIdsList(points=ids))
         return len(ids)
@@ -204,7 +257,7 @@ class VectorStore:
         return found
 
     async def _scroll(
-        self, selector: models.Filter, payload: bool | list[str]
+        self, selector: models.Filter, payload: bool | list[str], vectors: bool = False
     ) -> AsyncIterator[models.Record]:
         offset: models.ExtendedPointId | None = None
         while True:
@@ -214,7 +267,7 @@ class VectorStore:
                 limit=_PAGE,
                 offset=offset,
                 with_payload=payload,
-                with_vectors=False,
+                with_vectors=vectors,
             )
             for record in records:
                 yield record
@@ -227,20 +280,115 @@ class VectorStore:
         vector: Sequence[float] | np.ndarray,
         limit: int,
         score_threshold: float | None = None,
+        *,
+        text: str | None = None,
+        entities: Sequence[str] = (),
     ) -> list[Hit]:
-        """The tenant's chunks nearest to `vector`, best first; never another tenant's."""
+        """The tenant's chunks that best match, best first; never another tenant's.
+
+        With `text`, a hybrid search: the dense and the lexical rankings are fused; without
+        it, dense only. `entities`: only chunks about these (their `metadata.entity`).
+        `score_threshold` applies to the dense cosine, which is every hit's `score`.
+        """
+        query = np.asarray(vector, dtype=np.float32)
+        selector = _tenant_filter(tenant, *([_entities_match(entities)] if entities else []))
+        if self._embedded:
+            snapshot = await self._snapshot(tenant)
+            return snapshot.search(
+                query,
+                limit,
+                candidates=limit * CANDIDATES_PER_HIT,
+                score_threshold=score_threshold,
+                text=text,
+                entities=entities,
+                rrf_k=RRF_K,
+            )
+        if text is None or not sparse.terms(text):
+            return await self._dense(query, selector, limit, score_threshold)
+        candidates = limit * CANDIDATES_PER_HIT
+        dense_points, lexical_points = await self._client.query_batch_points(
+            self.name,
+            requests=[
+                models.QueryRequest(
+                    query=query.tolist(),
+                    using=DENSE,
+                    filter=selector,
+                    limit=candidates,
+                    with_payload=True,
+                ),
+                models.QueryRequest(
+                    query=_sparse(sparse.query_vector(text)),
+                    using=LEXICAL,
+                    filter=selector,
+                    limit=candidates,
+                    with_payload=True,
+                    with_vector=[DENSE],
+                ),
+            ],
+        )
+        cosine = {point.id: point.score for point in dense_points.points}
+        for point in lexical_points.points:
+            if point.id not in cosine:
+                # Found by its words alone: its cosine comes from the vector returned with it.
+                cosine[point.id] = float(np.dot(_dense_of(point), query))
+        fused = fuse([dense_points.points, lexical_points.points])
+        payloads = {p.id: p.payload for p in [*dense_points.points, *lexical_points.points]}
+        hits = [
+            Hit(chunk=Chunk.model_validate(payloads[point_id]), score=cosine[point_id], fused=value)
+            for point_id, value in fused
+            if score_threshold is None or cosine[point_id] >= score_threshold
+        ]
+        return hits[:limit]
+
+    async def _snapshot(self, tenant: str) -> Snapshot:
+        async with self._snapshot_lock:
+            snapshot = self._snapshots.get(tenant)
+            if snapshot is None:
+                rows = [
+                    _indexed(record)
+                    async for record in self._scroll(_tenant_filter(tenant), True, vectors=True)
+                ]
+                snapshot = await asyncio.to_thread(Snapshot, rows, self.dimension)
+                self._snapshots[tenant] = snapshot
+            return snapshot
+
+    async def _dense(
+        self,
+        query: np.ndarray,
+        selector: models.Filter,
+        limit: int,
+        score_threshold: float | None,
+    ) -> list[Hit]:
         response = await self._client.query_points(
             self.name,
-            query=np.asarray(vector, dtype=np.float32).tolist(),
-            query_filter=_tenant_filter(tenant),
+            query=query.tolist(),
+            using=DENSE,
+            query_filter=selector,
             limit=limit,
             score_threshold=score_threshold,
             with_payload=True,
         )
+        fused = dict(fuse([response.points]))
         return [
-            Hit(chunk=Chunk.model_validate(point.payload), score=point.score)
+            Hit(chunk=Chunk.model_validate(point.payload), score=point.score, fused=fused[point.id])
             for point in response.points
         ]
+
+    async def entities(self, tenant: str) -> list[tuple[str, str, str]]:
+        """(entity, entity type, chunk text) for every chunk of the tenant that names one.
+
+        The type is the chunk's `metadata.domain` ("hotel", "restaurant"), "" without one.
+        """
+        found: list[tuple[str, str, str]] = []
+        fields = ["metadata", "text"]
+        async for record in self._scroll(_tenant_filter(tenant), payload=fields):
+            payload = record.payload or {}
+            metadata = payload.get("metadata") or {}
+            entity = metadata.get("entity")
+            if isinstance(entity, str) and entity.strip():
+                kind = metadata.get("domain")
+                found.append((entity, kind if isinstance(kind, str) else "", payload["text"]))
+        return found
 
     async def count(self, tenant: str) -> int:
         """How many chunks the tenant has."""
@@ -272,6 +420,49 @@ class VectorStore:
     async def close(self) -> None:
         """Release the client (and, in local mode, the lock on the storage folder)."""
         await self._client.close()
+
+
+def _indexed(record: models.Record) -> Indexed:
+    vectors = record.vector
+    if not isinstance(vectors, dict):
+        raise VectorStoreError(f"point {record.id} has no named vectors: re-run the ingest")
+    lexical = vectors.get(LEXICAL)
+    return Indexed(
+        chunk=Chunk.model_validate(record.payload),
+        dense=vectors[DENSE],  # type: ignore[arg-type]
+        lexical=sparse.SparseVector(
+            indices=list(lexical.indices) if isinstance(lexical, models.SparseVector) else [],
+            values=list(lexical.values) if isinstance(lexical, models.SparseVector) else [],
+        ),
+    )
+
+
+def _sparse(vector: sparse.SparseVector) -> models.SparseVector:
+    return models.SparseVector(indices=vector.indices, values=vector.values)
+
+
+def _dense_of(point: models.ScoredPoint) -> np.ndarray:
+    vectors = point.vector
+    if not isinstance(vectors, dict) or DENSE not in vectors:
+        raise VectorStoreError(f"point {point.id} came back without its dense vector")
+    return np.asarray(vectors[DENSE], dtype=np.float32)
+
+
+def fuse(
+    rankings: Sequence[Sequence[models.ScoredPoint]],
+) -> list[tuple[models.ExtendedPointId, float]]:
+    """Reciprocal rank fusion: (point id, score), best first; ties keep the first ranking's
+    order (the dense one)."""
+    scores: dict[models.ExtendedPointId, float] = {}
+    for ranking in rankings:
+        for rank, point in enumerate(ranking):
+            scores[point.id] = scores.get(point.id, 0.0) + rrf(rank)
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+
+def rrf(rank: int) -> float:
+    """One ranking's vote for the item at `rank` (0 = first)."""
+    return 1.0 / (RRF_K + rank + 1)
 
 
 def _meta_id(tenant: str) -> str:

@@ -5,7 +5,8 @@ supportdesk serve                            run the API (uvicorn)
 supportdesk demo                             ingest, start the local model server and the API
 supportdesk modelserver                      run only the self-hosted model server
 supportdesk token [--customer ID | --agent ID] print a development bearer token
-supportdesk eval cache|redteam ...           measure the desk on data in EVAL_FORMAT.md
+supportdesk eval triage|retrieval|answers    measure quality: figures, a report with plots
+supportdesk eval cache|redteam ...           measure the cache and the guardrails
 
 Every log line it writes has customer personal data masked (guardrails.pii).
 """
@@ -97,6 +98,12 @@ def _eval_redteam(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(main())
 
 
+def _eval_quality(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.command import run
+
+    return asyncio.run(run(args.module, args, settings))
+
+
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     from bank.seed import demo_customers
     from desk.auth import mint_token
@@ -157,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_redteam_arguments(redteam)
     redteam.set_defaults(handler=_eval_redteam)
+    _add_quality_evals(evaluations)
 
     token = commands.add_parser(
         "token", help="print a development bearer token (HS256, signed with AUTH_JWT_SECRET)"
@@ -172,6 +180,24 @@ def build_parser() -> argparse.ArgumentParser:
     modelserver = commands.add_parser("modelserver", help="run the self-hosted model server")
     modelserver.set_defaults(handler=_modelserver)
     return parser
+
+
+def _add_quality_evals(evaluations: argparse._SubParsersAction) -> None:
+    from importlib import import_module
+
+    from evals.command import add_common_arguments
+
+    helps = {
+        "triage": "route labelled queries as live turns do: accuracy, out of scope, latency",
+        "retrieval": "retrieve for labelled queries: hit@k, recall@k, MRR, nDCG, latency",
+        "answers": "run full turns: citation precision, uncited answers, refusals",
+    }
+    for name, help_text in helps.items():
+        module = import_module(f"evals.{name}")
+        parser = evaluations.add_parser(name, help=help_text)
+        module.add_arguments(parser)
+        add_common_arguments(parser)
+        parser.set_defaults(handler=_eval_quality, module=module)
 
 
 def configure_logging(settings: Settings) -> None:

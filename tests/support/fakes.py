@@ -83,6 +83,11 @@ class Hit:
     chunk: Chunk
     score: float
 
+    @property
+    def fused(self) -> float:
+        """A scripted store ranks by cosine alone, as a dense-only search does."""
+        return self.score
+
 
 @dataclass
 class ScriptedStore:
@@ -92,6 +97,12 @@ class ScriptedStore:
     async def search(self, tenant: str, vector: Any, limit: int, **kwargs: Any) -> list[Hit]:
         self.tenants.append(tenant)
         return self.hits[:limit]
+
+    async def kb_version(self, tenant: str) -> str | None:
+        return "v1"
+
+    async def entities(self, tenant: str) -> list[tuple[str, str, str]]:
+        return []  # a help centre: no document names an entity
 
 
 @dataclass

@@ -30,28 +30,19 @@ from desk.agents.guard import record
 from desk.agents.privacy import keeps_self_hosted, personal_data_in
 from desk.agents.services import AgentServices
 from desk.agents.state import AnsweredBy, Citation, DeskContext, DeskState, Source
-from desk.agents.transcript import (
-    earlier_turns,
-    last_customer_message,
-    previous_customer_message,
-)
+from desk.agents.transcript import earlier_turns, last_customer_message
 from gateway.errors import ModelGroupUnavailable
 from gateway.stream_events import StreamCompleted, StreamFailed, TextDelta
 from guardrails import Finding, IndirectGuard
 from guardrails.retrieved import neutralise_hits
+from knowledge.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
 EXTRACTIVE_GROUP = "answer-extractive"
-INTENT_BOOST = 0.05  # An article that lists the routed intent wins close calls.
 HISTORY_TURNS = 2
-
-
-def rank(hits: list[Any], intent: str | None, limit: int) -> list[Any]:
-    def boosted(hit: Any) -> float:
-        return float(hit.score) + (INTENT_BOOST if intent and intent in hit.chunk.intents else 0.0)
-
-    return sorted(hits, key=boosted, reverse=True)[:limit]
+# Turns of the conversation retrieval reads for the entity it is about (knowledge.entities).
+RETRIEVAL_HISTORY_MESSAGES = 24
 
 
 def numbered(ranked: Sequence[Any]) -> list[Source]:
@@ -82,41 +73,27 @@ async def neutralise(
 
 def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
     settings = services.settings
-
-    async def search(
-        tenant: str, query: str, intent: str | None, flagged: dict[str, list[Finding]]
-    ) -> list[Source]:
-        """Numbered sources; chunks that had instructions cut out are added to `flagged`."""
-        vector = (await services.embedder.embed([query]))[0]
-        hits = await services.store.search(tenant, vector, limit=settings.retrieval_top_k * 2)
-        ranked = rank(hits, intent, settings.retrieval_top_k)
-        if services.indirect_guard is not None:
-            ranked, findings = await neutralise(services.indirect_guard, ranked)
-            per_chunk: dict[str, list[Finding]] = {}
-            for hit, finding in findings:
-                per_chunk.setdefault(f"{hit.chunk.doc_id}#{hit.chunk.chunk_index}", []).append(
-                    finding
-                )
-            flagged.update(per_chunk)  # a chunk both searches found is recorded once
-        return numbered(ranked)
+    retriever = Retriever(services.store, services.embedder, min_score=settings.retrieval_min_score)
 
     async def retrieve(state: DeskState, runtime: Runtime[DeskContext]) -> dict[str, Any]:
         tenant = runtime.context.tenant
         question = last_customer_message(state["messages"])
-        intent = state.get("intent")
+        history = earlier_turns(state["messages"], RETRIEVAL_HISTORY_MESSAGES // 2)
+        found = await retriever.retrieve(
+            tenant, question, history, limit=settings.retrieval_top_k, intent=state.get("intent")
+        )
+        hits = found.hits
         flagged: dict[str, list[Finding]] = {}
-        sources = await search(tenant, question, intent, flagged)
-        best = sources[0]["score"] if sources else 0.0
-        used_history = False
-        previous = previous_customer_message(state["messages"])
-        if best < settings.retrieval_min_score and previous:
-            # A follow-up ("how long does that take?") only makes sense with what came before.
-            retry = await search(tenant, f"{previous}\n{question}", intent, flagged)
-            if retry and retry[0]["score"] > best:
-                sources, best, used_history = retry, retry[0]["score"], True
+        if services.indirect_guard is not None:
+            hits, found_in = await neutralise(services.indirect_guard, hits)
+            for hit, finding in found_in:
+                chunk = f"{hit.chunk.doc_id}#{hit.chunk.chunk_index}"
+                flagged.setdefault(chunk, []).append(finding)
+        sources = numbered(hits)
+        best = max((source["score"] for source in sources), default=0.0)
         covered = best >= settings.retrieval_min_score
-        for chunk, findings in flagged.items():
-            await record_neutralised(services, runtime.context, chunk, findings)
+        for chunk, planted in flagged.items():
+            await record_neutralised(services, runtime.context, chunk, planted)
         emit(
             "retrieval",
             {
@@ -124,12 +101,13 @@ def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
                 "best_score": best,
                 "covered": covered,
                 "neutralised": len(flagged),
+                "entities": list(found.entities),
             },
         )
         return {
             "sources": sources if covered else [],
             "covered": covered,
-            "retrieval_used_history": used_history,
+            "retrieval_used_history": found.used_history,
         }
 
     return retrieve

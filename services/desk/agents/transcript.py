@@ -27,8 +27,3 @@ def earlier_turns(messages: Sequence[AnyMessage], max_turns: int) -> list[tuple[
         if m.type in ("human", "ai")
     ]
     return pairs[-2 * max_turns :] if max_turns else []
-
-
-def previous_customer_message(messages: Sequence[AnyMessage]) -> str | None:
-    humans = [m for m in messages if m.type == "human"]
-    return _text(humans[-2]) if len(humans) > 1 else None
