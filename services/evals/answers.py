@@ -22,17 +22,15 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from evals import plots
 from evals.corpus import isolated_corpus
 from evals.measures import percentile
 from evals.queries import read_queries
-from evals.report import Report, markdown_table
+from evals.report import Report, latency_plot, markdown_table, share
 from supportdesk.config import Settings
 
 if TYPE_CHECKING:
@@ -160,10 +158,10 @@ def report(result: dict[str, Any], command: str) -> Report:
     summary = [
         ("queries", str(result["queries"])),
         ("answered from the knowledge base", str(result["answered"])),
-        ("citation precision", _f(result["citation_precision"])),
-        ("answers with no citation", _f(result["uncited_rate"])),
-        ("refusals where a relevant document existed", _f(result["refused_with_relevant_rate"])),
-        ("unigram F1 against reference answers", _f(result["reference_f1"])),
+        ("citation precision", share(result["citation_precision"])),
+        ("answers with no citation", share(result["uncited_rate"])),
+        ("refusals where a relevant document existed", share(result["refused_with_relevant_rate"])),
+        ("unigram F1 against reference answers", share(result["reference_f1"])),
         ("turn latency p50 / p95 (ms)", f"{result['p50_ms']:.0f} / {result['p95_ms']:.0f}"),
     ]
     routes = markdown_table(["route", "turns"], sorted(result["routes"].items()))
@@ -174,25 +172,12 @@ def report(result: dict[str, Any], command: str) -> Report:
         command=command,
         summary=summary,
         sections=[("Routes taken", routes), ("Who answered", tiers)],
-        plots=[
-            (
-                "turn latency",
-                partial(
-                    plots.latency_png,
-                    latencies_ms=result["latencies_ms"],
-                    title="Answers: whole-turn latency",
-                ),
-            )
-        ],
+        plots=[latency_plot("turn latency", result["latencies_ms"], "Answers: whole-turn latency")],
     )
 
 
 def last_line(result: dict[str, Any]) -> str:
     return (
-        f"citation_precision={_f(result['citation_precision'])} "
-        f"uncited_rate={_f(result['uncited_rate'])}"
+        f"citation_precision={share(result['citation_precision'])} "
+        f"uncited_rate={share(result['uncited_rate'])}"
     )
-
-
-def _f(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"

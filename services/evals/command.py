@@ -2,8 +2,8 @@
 
 Every eval module has `add_arguments(parser)`, `measure(args, settings, gateway)` (figures
 as a dict), `report(figures, command)` and `last_line(figures)`. The command exits 0
-whatever the scores (a gate decides what is good enough: tests/quality_gate.py), 2 when
-its inputs are unusable, with a message saying why.
+whatever the scores (judging them is a gate's job, not the measurement's), 2 when its
+inputs are unusable, with a message saying why.
 """
 
 from __future__ import annotations

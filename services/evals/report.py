@@ -11,12 +11,22 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from evals.measures import percentile
 
-__all__ = ["Plot", "Report", "json_dump", "markdown_table", "percentile", "write_report"]
+__all__ = [
+    "Plot",
+    "Report",
+    "json_dump",
+    "latency_plot",
+    "markdown_table",
+    "percentile",
+    "share",
+    "write_report",
+]
 
 JSON_DECIMALS = 6
 # Writes a PNG to the path it is given and returns that path; usually a plots function with
@@ -35,6 +45,18 @@ class Report:
     summary: list[tuple[str, str]] = field(default_factory=list)
     sections: list[tuple[str, str]] = field(default_factory=list)
     plots: list[tuple[str, Plot]] = field(default_factory=list)
+
+
+def latency_plot(caption: str, latencies_ms: Sequence[float], title: str) -> tuple[str, Plot]:
+    """The latency histogram every eval report has."""
+    from evals.plots import latency_png  # matplotlib loads only when a report is written
+
+    return (caption, partial(latency_png, latencies_ms=list(latencies_ms), title=title))
+
+
+def share(value: float | None) -> str:
+    """A rate for a report line: four decimals, "n/a" where nothing was measured."""
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def write_report(report: Report, root: Path, now: datetime | None = None) -> Path:

@@ -26,7 +26,7 @@ from evals.corpus import Corpus, isolated_corpus
 from evals.measures import percentile
 from evals.queries import Query, read_queries
 from evals.ranking import distinct, hit_at, ndcg_at, recall_at, reciprocal_rank
-from evals.report import Report, markdown_table
+from evals.report import Report, latency_plot, markdown_table
 from knowledge.retriever import Retriever
 from knowledge.vectorstore import open_vector_store
 from supportdesk.config import Settings
@@ -187,13 +187,8 @@ def report(result: dict[str, Any], command: str) -> Report:
                     plots.hit_at_k_png, ks=ks, curves=curves, title="Retrieval: hit@k and recall@k"
                 ),
             ),
-            (
-                "retrieval latency",
-                partial(
-                    plots.latency_png,
-                    latencies_ms=result["latencies_ms"],
-                    title="Retrieval latency per query",
-                ),
+            latency_plot(
+                "retrieval latency", result["latencies_ms"], "Retrieval latency per query"
             ),
         ],
     )

@@ -32,7 +32,7 @@ from desk.triage.routes import INTENT_ROUTES, OUT_OF_SCOPE_INTENT, Route
 from evals import plots
 from evals.measures import percentile
 from evals.queries import Query, QueryFileError, read_queries
-from evals.report import Report, markdown_table
+from evals.report import Report, latency_plot, markdown_table, share
 from supportdesk.config import Settings
 
 if TYPE_CHECKING:
@@ -182,15 +182,15 @@ def report(result: dict[str, Any], command: str) -> Report:
             "queries (router examples among them)",
             f"{result['queries']} ({result['router_examples']})",
         ),
-        ("intent accuracy (held out)", f"{_f(result['accuracy'])} ({_f(held['accuracy'])})"),
-        ("macro-F1 (held out)", f"{_f(result['macro_f1'])} ({_f(held['macro_f1'])})"),
-        ("route accuracy", _f(result["route_accuracy"])),
-        ("out-of-scope recall", f"{_f(result['oos_recall'])} of {result['oos_queries']}"),
+        ("intent accuracy (held out)", f"{share(result['accuracy'])} ({share(held['accuracy'])})"),
+        ("macro-F1 (held out)", f"{share(result['macro_f1'])} ({share(held['macro_f1'])})"),
+        ("route accuracy", share(result["route_accuracy"])),
+        ("out-of-scope recall", f"{share(result['oos_recall'])} of {result['oos_queries']}"),
         (
             "in-scope false rejection",
-            f"{_f(result['false_reject_rate'])} of {result['in_scope_queries']}",
+            f"{share(result['false_reject_rate'])} of {result['in_scope_queries']}",
         ),
-        ("decided by the model", _f(result["model_decided"])),
+        ("decided by the model", share(result["model_decided"])),
         (
             "routing p50 / p95 / p99 (ms)",
             f"{result['p50_ms']:.2f} / {result['p95_ms']:.2f} / {result['p99_ms']:.2f}",
@@ -201,13 +201,8 @@ def report(result: dict[str, Any], command: str) -> Report:
     pairs = markdown_table(["true intent", "predicted", "queries"], result["confused_pairs"])
     worst = dict(sorted(result["per_intent_f1"].items(), key=lambda item: item[1])[:WORST_INTENTS])
     plot_list: list[tuple[str, Any]] = [
-        (
-            "routing latency",
-            partial(
-                plots.latency_png,
-                latencies_ms=result["latencies_ms"],
-                title="Triage: routing latency per query",
-            ),
+        latency_plot(
+            "routing latency", result["latencies_ms"], "Triage: routing latency per query"
         ),
     ]
     if result["confusion"]["labels"]:
@@ -247,10 +242,6 @@ def report(result: dict[str, Any], command: str) -> Report:
 
 def last_line(result: dict[str, Any]) -> str:
     return (
-        f"accuracy={_f(result['accuracy'])} oos_recall={_f(result['oos_recall'])} "
-        f"false_reject_rate={_f(result['false_reject_rate'])} p95_ms={result['p95_ms']:.2f}"
+        f"accuracy={share(result['accuracy'])} oos_recall={share(result['oos_recall'])} "
+        f"false_reject_rate={share(result['false_reject_rate'])} p95_ms={result['p95_ms']:.2f}"
     )
-
-
-def _f(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"

@@ -130,8 +130,14 @@ class EntityTracker:
         """The entities the question is about: those of the newest turn that names any,
         reading the question first, then `history` ((role, text), oldest first) backwards.
         Empty when no turn names one."""
+        return self.locate(question, history)[0]
+
+    def locate(
+        self, question: str, history: Sequence[tuple[str, str]] = ()
+    ) -> tuple[tuple[str, ...], int]:
+        """`focus`, and how many turns back it was named: 0 for the question itself."""
         if not self.kinds:
-            return ()
+            return (), 0
         wanted = {self._kind_words[w] for w in words(question) if w in self._kind_words}
         wanted |= {
             self._kind_words[w[:-1]]
@@ -139,13 +145,13 @@ class EntityTracker:
             if w.endswith("s") and w[:-1] in self._kind_words
         }
         turns = [question, *(text for _, text in reversed(history[-MAX_TURNS:]))]
-        for text in turns:
+        for back, text in enumerate(turns):
             found = self.mentioned(text)
             if wanted:
                 found = {entity for entity in found if self.kinds[entity] in wanted}
             if found:
-                return tuple(sorted(found))
-        return ()
+                return tuple(sorted(found)), back
+        return (), 0
 
     def _starting_with(self, token: str) -> list[_Variant]:
         exact = self._by_first.get(token, [])

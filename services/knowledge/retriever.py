@@ -22,7 +22,8 @@ from typing import Final
 from knowledge.chunks import Hit
 from knowledge.embedder import Embedder
 from knowledge.entities import EntityTracker
-from knowledge.vectorstore import VectorStore, rrf
+from knowledge.fusion import rrf
+from knowledge.vectorstore import VectorStore
 
 INTENT_VOTE: Final = rrf(0) / 2
 """An article listing the routed intent gets half the vote of a first place."""
@@ -67,7 +68,7 @@ class Retriever:
         intent: str | None = None,
     ) -> Retrieval:
         tracker = await self.tracker(tenant)
-        entities = tracker.focus(question, history)
+        entities, turns_back = tracker.locate(question, history)
         hits = await self._search(tenant, question, limit, intent, entities)
         best = max((hit.score for hit in hits), default=0.0)
         previous = _previous_customer_message(history)
@@ -75,8 +76,7 @@ class Retriever:
             retry = await self._search(tenant, f"{previous}\n{question}", limit, intent, ())
             if retry and max(hit.score for hit in retry) > best:
                 return Retrieval(retry, entities, used_history=True)
-        from_history = bool(entities) and not set(entities) <= tracker.mentioned(question)
-        return Retrieval(hits, entities, used_history=from_history)
+        return Retrieval(hits, entities, used_history=turns_back > 0)
 
     async def tracker(self, tenant: str) -> EntityTracker:
         """The tenant's entity tracker, rebuilt when its knowledge-base version changes."""

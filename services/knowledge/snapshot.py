@@ -23,6 +23,7 @@ from scipy import sparse as scipy_sparse
 
 from knowledge import sparse
 from knowledge.chunks import Chunk, Hit
+from knowledge.fusion import fuse
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,6 @@ class Snapshot:
         score_threshold: float | None = None,
         text: str | None = None,
         entities: Sequence[str] = (),
-        rrf_k: int,
     ) -> list[Hit]:
         if not self.chunks:
             return []
@@ -82,18 +82,14 @@ class Snapshot:
         cosine = self._dense @ query
         allowed = np.isin(self._entities, list(entities)) if entities else None
         dense_rank = _top(cosine, allowed, candidates if text else limit)
-        if text is None or not sparse.terms(text):
-            order = [(int(i), 1.0 / (rrf_k + rank + 1)) for rank, i in enumerate(dense_rank)]
-        else:
+        rankings = [dense_rank]
+        if text is not None and sparse.terms(text):
             lexical = self._bm25(text)
             matched = lexical > 0
-            mask = matched if allowed is None else matched & allowed
-            lexical_rank = _top(lexical, mask, candidates)
-            fused: dict[int, float] = {}
-            for ranking in (dense_rank, lexical_rank):
-                for rank, i in enumerate(ranking):
-                    fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (rrf_k + rank + 1)
-            order = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+            rankings.append(
+                _top(lexical, matched if allowed is None else matched & allowed, candidates)
+            )
+        order = fuse(rankings)
         hits = [
             Hit(chunk=self.chunks[i], score=float(cosine[i]), fused=value)
             for i, value in order

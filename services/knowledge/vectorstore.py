@@ -27,6 +27,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from knowledge import sparse
 from knowledge.chunks import Chunk, Hit
 from knowledge.embedder import Vectors
+from knowledge.fusion import fuse
 from knowledge.snapshot import Indexed, Snapshot
 from supportdesk.config import Settings
 
@@ -38,9 +39,6 @@ LEXICAL = "lexical"
 # Bumped when the collection's vectors change shape, so an older store is rebuilt by the next
 # ingest instead of being written with vectors it has no room for.
 SCHEMA = "hybrid"
-# Reciprocal rank fusion: score = sum of 1 / (RRF_K + rank). The usual 60 flattens the top of
-# short lists; within one entity's thirty documents 10 ranked better (ADR 0017).
-RRF_K = 10
 # Each side of a hybrid search returns this many times the hits asked for, before fusion.
 CANDIDATES_PER_HIT = 4
 ENTITY_FIELD = "metadata.entity"
@@ -301,7 +299,6 @@ class VectorStore:
                 score_threshold=score_threshold,
                 text=text,
                 entities=entities,
-                rrf_k=RRF_K,
             )
         if text is None or not sparse.terms(text):
             return await self._dense(query, selector, limit, score_threshold)
@@ -331,7 +328,7 @@ class VectorStore:
             if point.id not in cosine:
                 # Found by its words alone: its cosine comes from the vector returned with it.
                 cosine[point.id] = float(np.dot(_dense_of(point), query))
-        fused = fuse([dense_points.points, lexical_points.points])
+        fused = fuse([[p.id for p in dense_points.points], [p.id for p in lexical_points.points]])
         payloads = {p.id: p.payload for p in [*dense_points.points, *lexical_points.points]}
         hits = [
             Hit(chunk=Chunk.model_validate(payloads[point_id]), score=cosine[point_id], fused=value)
@@ -368,7 +365,7 @@ class VectorStore:
             score_threshold=score_threshold,
             with_payload=True,
         )
-        fused = dict(fuse([response.points]))
+        fused = dict(fuse([[point.id for point in response.points]]))
         return [
             Hit(chunk=Chunk.model_validate(point.payload), score=point.score, fused=fused[point.id])
             for point in response.points
@@ -446,23 +443,6 @@ def _dense_of(point: models.ScoredPoint) -> np.ndarray:
     if not isinstance(vectors, dict) or DENSE not in vectors:
         raise VectorStoreError(f"point {point.id} came back without its dense vector")
     return np.asarray(vectors[DENSE], dtype=np.float32)
-
-
-def fuse(
-    rankings: Sequence[Sequence[models.ScoredPoint]],
-) -> list[tuple[models.ExtendedPointId, float]]:
-    """Reciprocal rank fusion: (point id, score), best first; ties keep the first ranking's
-    order (the dense one)."""
-    scores: dict[models.ExtendedPointId, float] = {}
-    for ranking in rankings:
-        for rank, point in enumerate(ranking):
-            scores[point.id] = scores.get(point.id, 0.0) + rrf(rank)
-    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
-
-
-def rrf(rank: int) -> float:
-    """One ranking's vote for the item at `rank` (0 = first)."""
-    return 1.0 / (RRF_K + rank + 1)
 
 
 def _meta_id(tenant: str) -> str:
