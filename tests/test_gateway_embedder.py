@@ -15,7 +15,7 @@ from litellm.types.utils import EmbeddingResponse
 
 from gateway import GatewayConfigError, build_gateway
 from gateway.embedding_provider import shared_local_embedder
-from knowledge.embedder import Embedder
+from knowledge.embedder import Embedder, LocalEmbedder
 from supportdesk.config import Settings
 
 TEXTS = ["How do I freeze my card?", "International transfer fees", "Report a stolen card"]
@@ -27,21 +27,49 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("EMBEDDING_MODEL", raising=False)
 
 
-async def test_in_process_embedder_through_the_router_matches_the_model() -> None:
+async def test_in_process_embedder_is_called_in_process_and_serves_the_router_too() -> None:
     gateway = build_gateway(Settings())
     embedder: Embedder = gateway.embedder
     try:
         vectors = await embedder.embed(TEXTS)
         empty = await embedder.embed([])
+        # The Proxy's path (ADR 0009): the same model as a LiteLLM provider.
+        response = await gateway.router.aembedding(model="embed", input=TEXTS)
     finally:
         await gateway.aclose()
 
+    assert embedder is shared_local_embedder()
     assert vectors.shape == (3, 384)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    # The Router path changes nothing: same numbers as calling the model directly.
-    np.testing.assert_allclose(vectors, shared_local_embedder().encode(TEXTS), atol=1e-6)
+    routed = np.asarray([row["embedding"] for row in response.data], dtype=np.float32)
+    np.testing.assert_allclose(routed, vectors, atol=1e-6)
     assert empty.shape == (0, 384)
+
+
+def test_onnx_runtime_gives_the_vectors_sentence_transformers_gives(tmp_path: Path) -> None:
+    texts = [*TEXTS, "", "a " * 400, "ünïcode and emoji 🙂"]
+    onnx = LocalEmbedder(cache_dir=tmp_path)
+    reference = LocalEmbedder(onnx=False)
+
+    vectors = onnx.encode(texts)
+
+    assert onnx.backend == "onnx"
+    assert reference.encode(texts).shape == vectors.shape
+    np.testing.assert_allclose(vectors, reference.encode(texts), atol=1e-5)
+    assert reference.backend == "torch"
+    assert [path.suffix for path in tmp_path.iterdir()] == [".onnx"]  # exported once, kept
+
+
+def test_without_a_writable_cache_the_embedder_falls_back_to_torch(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    embedder = LocalEmbedder(cache_dir=blocked / "cache")
+
+    vectors = embedder.encode(TEXTS)
+
+    assert embedder.backend == "torch"
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
 class UnnormalisedEmbeddings(CustomLLM):

@@ -28,6 +28,7 @@ from knowledge.embedder import RecentEmbeddings
 from knowledge.vectorstore import VectorStore, open_vector_store
 from semantic_cache import CacheSettings, SemanticCache, open_semantic_cache
 from supportdesk.config import Settings
+from supportdesk.cpu import single_threaded_blas
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ async def warm_guards(injection: InjectionGuard, indirect: IndirectGuard) -> Non
 
 @asynccontextmanager
 async def start_desk(settings: Settings) -> AsyncIterator[Desk]:
+    single_threaded_blas()
     async with AsyncExitStack() as stack:
         services = await open_services(settings, stack)
         gateway: Gateway = services.gateway.inner

@@ -16,7 +16,7 @@ from gateway.attempts import CallBudget, ChainWalk
 from gateway.completion import Completion, completion_from_response
 from gateway.config import GatewayConfig, load_gateway_config
 from gateway.custom_providers import register_custom_providers
-from gateway.embedder import RouterEmbedder
+from gateway.embedder import gateway_embedder
 from gateway.errors import DeadlineExceeded, GatewayConfigError, ModelGroupUnavailable
 from gateway.health import DeploymentHealth, group_readiness, probe
 from gateway.redaction import redact_messages
@@ -68,7 +68,7 @@ class Gateway:
         self._http = httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S)
         embed = config.in_group(EMBED_GROUP)
         self._embedder = (
-            RouterEmbedder(self._router, embed[0], redact_allow=self._redact_allow)
+            gateway_embedder(self._router, embed[0], redact_allow=self._redact_allow)
             if embed
             else None
         )

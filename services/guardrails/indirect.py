@@ -152,36 +152,86 @@ class IndirectGuard:
             return [
                 self._neutralise(t, p, h, None) for t, p, h in zip(texts, split, hits, strict=True)
             ]
-        domain = await self._domain()
-        flat = [normalise.clean(p.text) for parts in split for p in parts]
-        # A pronoun-led question is also embedded with the sentence before it.
-        paired = [
-            (i, j, f"{normalise.clean(parts[j - 1].text)} {normalise.clean(parts[j].text)}")
-            for i, parts in enumerate(split)
-            for j in range(1, len(parts))
-            if leans_on_previous(parts[j].text)
-        ]
-        vectors = await embed_all(
-            self._embedder, flat + [c or "-" for c in contexts] + [p for _, _, p in paired]
-        )
-        context_vectors = vectors[len(flat) : len(flat) + len(texts)]
-        pair_vectors = vectors[len(flat) + len(texts) :]
-        starts = np.cumsum([0, *(len(parts) for parts in split)])
-        relevance = [
-            _relevance(
-                vectors[starts[i] : starts[i + 1]],
-                domain,
-                context_vectors[i] if contexts[i] else None,
-            )
-            for i in range(len(texts))
-        ]
-        if len(domain):
-            for (i, j, _), vector in zip(paired, pair_vectors, strict=True):
-                relevance[i][j] = max(relevance[i][j], float((vector @ domain.T).max()))
+        relevance = await self._request_relevance(self._embedder, split, contexts)
         return [
             self._neutralise(text, parts, hits[i], relevance[i])
             for i, (text, parts) in enumerate(zip(texts, split, strict=True))
         ]
+
+    async def _request_relevance(
+        self,
+        embedder: Embedder,
+        split: Sequence[Sequence[sentences.Sentence]],
+        contexts: Sequence[str],
+    ) -> list[list[float]]:
+        """Each request sentence's relevance, in two passes: only requests are read for
+        relevance, so only they (with their chunk's context and pronoun pairs) are embedded
+        first; the rest of a chunk is embedded, to vouch as anchors, only when one of its
+        requests is still off topic. Most chunks have no request, and most requests are on
+        topic by themselves. Other sentences get 1.0, which nothing reads."""
+        domain = await self._domain()
+        requests = [[j for j, p in enumerate(parts) if is_request(p.text)] for parts in split]
+        asking = [i for i, rows in enumerate(requests) if rows]
+        relevance = [[1.0] * len(parts) for parts in split]
+        if not asking:
+            return relevance
+        # A pronoun-led question is also embedded with the sentence before it.
+        paired = [
+            (i, j, f"{normalise.clean(split[i][j - 1].text)} {normalise.clean(split[i][j].text)}")
+            for i in asking
+            for j in requests[i]
+            if j > 0 and leans_on_previous(split[i][j].text)
+        ]
+        own = [(i, j) for i in asking for j in requests[i]]
+        vectors = await embed_all(
+            embedder,
+            [normalise.clean(split[i][j].text) for i, j in own]
+            + [contexts[i] or "-" for i in asking]
+            + [text for _, _, text in paired],
+        )
+        sentence_vectors = dict(zip(own, vectors[: len(own)], strict=True))
+        context_vectors = {i: vectors[len(own) + n] for n, i in enumerate(asking) if contexts[i]}
+        pair_relevance = {
+            (i, j): float((vector @ domain.T).max()) if len(domain) else -1.0
+            for (i, j, _), vector in zip(paired, vectors[len(own) + len(asking) :], strict=True)
+        }
+        unsure = []
+        for i in asking:
+            rows = requests[i]
+            own_vectors = np.stack([sentence_vectors[(i, j)] for j in rows])
+            alone = _relevance(own_vectors, domain, context_vectors.get(i), vouch=False)
+            for j, value in zip(rows, alone, strict=True):
+                relevance[i][j] = max(value, pair_relevance.get((i, j), -1.0))
+            if min(relevance[i][j] for j in rows) < RELEVANCE_CEILING and len(split[i]) > 1:
+                unsure.append(i)
+        await self._vouch(
+            embedder, split, requests, unsure, sentence_vectors, context_vectors, relevance
+        )
+        return relevance
+
+    async def _vouch(
+        self,
+        embedder: Embedder,
+        split: Sequence[Sequence[sentences.Sentence]],
+        requests: Sequence[Sequence[int]],
+        unsure: Sequence[int],
+        sentence_vectors: dict[tuple[int, int], Vectors],
+        context_vectors: dict[int, Vectors],
+        relevance: list[list[float]],
+    ) -> None:
+        """Lets the on-topic sentences of each `unsure` chunk vouch for its requests."""
+        rest = [(i, j) for i in unsure for j in range(len(split[i])) if j not in requests[i]]
+        vectors = await embed_all(
+            embedder,
+            [normalise.clean(split[i][j].text) for i, j in rest],
+        )
+        sentence_vectors.update(zip(rest, vectors, strict=True))
+        domain = await self._domain()
+        for i in unsure:
+            every = np.stack([sentence_vectors[(i, j)] for j in range(len(split[i]))])
+            vouched = _relevance(every, domain, context_vectors.get(i))
+            for j in requests[i]:
+                relevance[i][j] = max(relevance[i][j], vouched[j])
 
     async def _domain(self) -> Vectors:
         if self._domain_vectors is None:
@@ -250,13 +300,17 @@ def off_topic_weight(relevance: float, customer_voiced: bool = False) -> float:
     return OFF_TOPIC_WEIGHT * min(1.0, max(0.0, ramp))
 
 
-def _relevance(own: Vectors, domain: Vectors, context: Vectors | None) -> list[float]:
+def _relevance(
+    own: Vectors, domain: Vectors, context: Vectors | None, *, vouch: bool = True
+) -> list[float]:
     """Per sentence: the best cosine to the banking exemplars, to the chunk's title and
-    section, and to the chunk's other sentences that are on topic themselves (two planted
-    sentences on the same foreign topic must not vouch for each other)."""
+    section, and (`vouch`) to the chunk's other sentences that are on topic themselves (two
+    planted sentences on the same foreign topic must not vouch for each other)."""
     best = (own @ domain.T).max(axis=1) if len(domain) else np.full(len(own), -1.0)
     if context is not None:
         best = np.maximum(best, own @ context)
+    if not vouch:
+        return [float(value) for value in best]
     anchors = np.flatnonzero(best >= ANCHOR_RELEVANCE)
     if len(anchors):
         among = own @ own[anchors].T

@@ -26,6 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from supportdesk.config import Settings, get_settings
+from supportdesk.cpu import single_threaded_blas
 
 # Libraries that log through handlers of their own (LiteLLM from import, uvicorn once it
 # starts): a filter on these loggers masks their records before any handler sees them.
@@ -225,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings)
+    single_threaded_blas()
     handler = args.handler
     code: int = handler(args, settings)
     return code
