@@ -38,3 +38,17 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"{exc}; install Debian's postgresql package to run these tests")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_router_cache(pytestconfig: pytest.Config) -> Iterator[None]:
+    """Every desk the tests start reads one router cache: embedding the 8,000 examples and
+    fitting the head take about a minute, once per machine rather than once per module."""
+    if pytestconfig.cache is None or "ROUTER_CACHE_DIR" in os.environ:
+        yield
+        return
+    os.environ["ROUTER_CACHE_DIR"] = str(pytestconfig.cache.mkdir("router"))
+    try:
+        yield
+    finally:
+        del os.environ["ROUTER_CACHE_DIR"]

@@ -72,7 +72,7 @@ async def router(embedder: LocalEmbedder, data_dir: Path) -> SemanticRouter:
 @pytest.fixture(scope="session")
 async def index(router: SemanticRouter, embedder: LocalEmbedder, data_dir: Path) -> ExampleIndex:
     # After `router`, so this only reads the cache that building it wrote.
-    return await load_index(load_examples(), embedder, data_dir / "router")
+    return await load_index(load_examples(), embedder, Settings(data_dir=data_dir).router_cache)
 
 
 class Spy:
@@ -150,7 +150,7 @@ async def test_the_models_route_is_used_with_the_examples_confidence(
 async def test_a_model_that_says_knowledge_keeps_the_best_banking_intent(
     embedder: LocalEmbedder, index: ExampleIndex
 ) -> None:
-    text = "How do I reset my Netflix password?"
+    text = "transfer my PayPal balance to Venmo"
     semantic = await make_router(embedder, index).classify(text)
     decision = await make_router(embedder, index, Spy("knowledge")).classify(text)
     assert semantic.route is Route.OUT_OF_SCOPE
@@ -221,12 +221,12 @@ async def test_the_embedding_cache_is_reused_then_invalidated_by_an_edit(
     embedder: LocalEmbedder, tmp_path: Path
 ) -> None:
     examples_dir = write_examples(tmp_path / "examples", SMALL)
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data", router_cache_dir=tmp_path / "router")
     counting = CountingEmbedder(embedder)
 
     first = await build_router(settings, counting, examples_dir=examples_dir)
     assert counting.embedded == len(SMALL)
-    cached = list((tmp_path / "data" / "router").glob("*.npz"))
+    cached = list((tmp_path / "router").glob("*.npz"))
     assert len(cached) == 1
 
     again = await build_router(settings, counting, examples_dir=examples_dir)
@@ -239,7 +239,7 @@ async def test_the_embedding_cache_is_reused_then_invalidated_by_an_edit(
     write_examples(examples_dir, edited)
     await build_router(settings, counting, examples_dir=examples_dir)
     assert counting.embedded == len(SMALL) + 3 + len(edited)
-    now_cached = list((tmp_path / "data" / "router").glob("*.npz"))
+    now_cached = list((tmp_path / "router").glob("*.npz"))
     assert len(now_cached) == 1 and now_cached != cached  # the superseded file is gone
 
 

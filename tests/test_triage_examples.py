@@ -66,7 +66,8 @@ def test_at_most_half_of_the_clinc_out_of_scope_set_is_used() -> None:
 
 
 def test_the_examples_stay_small() -> None:
-    assert sum(path.stat().st_size for path in EXAMPLES_DIR.iterdir()) < 300_000
+    # 80% of BANKING77's train split is about 1 MB; the whole of it would still fit.
+    assert sum(path.stat().st_size for path in EXAMPLES_DIR.iterdir()) < 1_500_000
 
 
 def write(directory: Path, name: str, rows: list[dict[str, str]]) -> None:

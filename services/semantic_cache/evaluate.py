@@ -243,7 +243,7 @@ async def _router(embedder: Embedder) -> tuple[Classify, frozenset[str]]:
 
     settings = get_settings()
     examples = await asyncio.to_thread(load_examples)
-    index = await load_index(examples, embedder, settings.data_dir / "router")
+    index = await load_index(examples, embedder, settings.router_cache)
 
     async def classify(vectors: Vectors) -> list[tuple[str, str | None, float | None]]:
         decisions = [

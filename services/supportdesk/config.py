@@ -97,7 +97,12 @@ class Settings(BaseSettings):
 
     # Triage and retrieval.
     router_threshold: float = Field(0.62, description="Below this similarity triage asks a model.")
-    out_of_scope_threshold: float = Field(0.45, description="Below this no banking topic is near.")
+    out_of_scope_threshold: float = Field(0.59, description="Below this no banking topic is near.")
+    router_cache_dir: Path | None = Field(
+        None,
+        description="The router's embedded examples and fitted head (default data_dir/router); "
+        "read-only after the first start, so processes and test runs may share it.",
+    )
     retrieval_top_k: int = Field(4, ge=1, le=20)
     retrieval_min_score: float = Field(0.35, description="Below this the KB does not cover it.")
 
@@ -134,6 +139,10 @@ class Settings(BaseSettings):
     @property
     def qdrant_path(self) -> Path:
         return self.data_dir / "qdrant"
+
+    @property
+    def router_cache(self) -> Path:
+        return self.router_cache_dir or self.data_dir / "router"
 
     @property
     def sqlite_path(self) -> Path:

@@ -131,7 +131,7 @@ async def run(paths: Sequence[Path], examples_dir: Path, show_sweep: bool) -> No
     try:
         embedder = gateway.embedder
         examples = await asyncio.to_thread(load_examples, examples_dir)
-        index = await load_index(examples, embedder, settings.data_dir / "router")
+        index = await load_index(examples, embedder, settings.router_cache)
         truths, seen, unknown = held_out(paths, examples)
         print(f"{len(truths)} unseen queries ({seen} are examples, {unknown} unknown intents)")
         vectors = await embed_batched(embedder, [truth.query for truth in truths])

@@ -83,7 +83,7 @@ async def build_router(
     """The desk's router: shipped examples, the embedding cache under data_dir/router, and,
     given a gateway, its `triage` model group for the unsure cases."""
     examples = await asyncio.to_thread(load_examples, examples_dir)
-    index = await load_index(examples, embedder, settings.data_dir / "router")
+    index = await load_index(examples, embedder, settings.router_cache)
     return SemanticRouter(
         embedder,
         index,
