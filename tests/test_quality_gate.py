@@ -68,9 +68,9 @@ def retrieval_subset() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def evaluate(what: str, tmp_path: Path, *args: str) -> dict[str, Any]:
     figures = tmp_path / f"{what}.json"
     env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "SEMANTIC_CACHE_ENABLED": "false"}
+    outputs = ["--json", str(figures), "--reports", str(tmp_path / "reports")]
     done = subprocess.run(
-        [sys.executable, "-m", "supportdesk.cli", "eval", what, *args]
-        + ["--json", str(figures), "--reports", str(tmp_path / "reports")],
+        [sys.executable, "-m", "supportdesk.cli", "eval", what, *args, *outputs],
         capture_output=True,
         text=True,
         env=env,

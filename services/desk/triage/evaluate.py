@@ -27,7 +27,7 @@ from desk.triage.routes import INTENT_ROUTES, Route
 from desk.triage.scoring import Scores, score
 from supportdesk.config import get_settings
 
-SWEEP_OUT_OF_SCOPE = (0.35, 0.40, 0.45, 0.50)
+SWEEP_OUT_OF_SCOPE = (0.50, 0.55, 0.59, 0.63)
 SWEEP_ROUTER = (0.50, 0.55, 0.62, 0.70)
 
 
