@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from accounting.pricing import Pricing
 from gateway.errors import GatewayError, ModelGroupUnavailable
+from telemetry import span
+from telemetry.genai import describe_call, request_attributes
 
 log = logging.getLogger(__name__)
 
@@ -182,17 +184,22 @@ class MeteredGateway:
         metadata: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
-        meter = self._share_turn_budget(kwargs)
-        completion = await self._gateway.complete(
-            group,
-            messages,
-            max_tokens=self._allowance(group, meter, max_tokens),
-            temperature=temperature,
-            metadata=metadata,
-            **kwargs,
-        )
+        with span(
+            f"chat {group}", request_attributes("chat", group, max_tokens, temperature)
+        ) as traced:
+            meter = self._share_turn_budget(kwargs)
+            completion = await self._gateway.complete(
+                group,
+                messages,
+                max_tokens=self._allowance(group, meter, max_tokens),
+                temperature=temperature,
+                metadata=metadata,
+                **kwargs,
+            )
+            call = self.price(completion)
+            describe_call(traced, call, completion)
         if meter is not None:
-            meter.calls.append(self.price(completion))
+            meter.calls.append(call)
         return completion
 
     async def stream(
@@ -206,14 +213,21 @@ class MeteredGateway:
         A stream that fails after its first text is not recorded: the provider reported
         no usage for it, and a guess would make the ledger look exact when it is not.
         """
-        meter = self._share_turn_budget(kwargs)
-        kwargs["max_tokens"] = self._allowance(group, meter, kwargs.get("max_tokens"))
-        async with aclosing(self._gateway.stream(group, messages, **kwargs)) as events:
-            async for event in events:
-                completion = getattr(event, "completion", None)
-                if meter is not None and completion is not None:
-                    meter.calls.append(self.price(completion))
-                yield event
+        attributes = request_attributes(
+            "chat", group, kwargs.get("max_tokens"), kwargs.get("temperature")
+        )
+        with span(f"chat {group}", attributes) as traced:
+            meter = self._share_turn_budget(kwargs)
+            kwargs["max_tokens"] = self._allowance(group, meter, kwargs.get("max_tokens"))
+            async with aclosing(self._gateway.stream(group, messages, **kwargs)) as events:
+                async for event in events:
+                    completion = getattr(event, "completion", None)
+                    if completion is not None:
+                        call = self.price(completion)
+                        describe_call(traced, call, completion)
+                        if meter is not None:
+                            meter.calls.append(call)
+                    yield event
 
     def _share_turn_budget(self, kwargs: dict[str, Any]) -> TurnMeter | None:
         """Every request of a turn draws on one provider-call budget, made on first use."""

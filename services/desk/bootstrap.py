@@ -29,6 +29,8 @@ from knowledge.vectorstore import VectorStore, open_vector_store
 from semantic_cache import CacheSettings, SemanticCache, open_semantic_cache
 from supportdesk.config import Settings
 from supportdesk.cpu import single_threaded_blas
+from telemetry import configure_telemetry
+from telemetry.trace_log import trace_log
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,10 @@ async def warm_guards(injection: InjectionGuard, indirect: IndirectGuard) -> Non
 async def start_desk(settings: Settings) -> AsyncIterator[Desk]:
     single_threaded_blas()
     async with AsyncExitStack() as stack:
+        telemetry = configure_telemetry()
+        log_of_traces = trace_log(settings.data_dir / "traces")
+        telemetry.add_sink(log_of_traces)
+        stack.callback(telemetry.remove_sink, log_of_traces)
         services = await open_services(settings, stack)
         gateway: Gateway = services.gateway.inner
         checkpointer = await stack.enter_async_context(open_checkpointer(settings))

@@ -24,6 +24,8 @@ from desk.checkpointer import thread
 from desk.records import Conversation, UsageRecord
 from desk.records.base import utcnow
 from desk.turn_failures import fail_turn
+from desk.turn_watch import TurnWatch
+from telemetry.instruments import instruments
 
 
 class TurnRejected(Exception):
@@ -142,17 +144,22 @@ class Admission:
 
 
 async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> Admission:
-    """Raises TurnRejected (turn limit, budget, busy) before anything runs."""
+    """Raises TurnRejected (turn limit, budget, busy) before anything runs; each refusal is
+    counted by its code (`busy` is load shed)."""
     settings = desk.settings
-    if conversation.turns >= settings.max_turns:
-        raise TurnRejected(
-            409,
-            "turn_limit",
-            f"This conversation has reached its limit of "
-            f"{settings.max_turns} messages; please start a new conversation.",
-        )
-    await check_budget(desk, conversation.tenant)
-    await gate.enter(conversation.id)
+    try:
+        if conversation.turns >= settings.max_turns:
+            raise TurnRejected(
+                409,
+                "turn_limit",
+                f"This conversation has reached its limit of "
+                f"{settings.max_turns} messages; please start a new conversation.",
+            )
+        await check_budget(desk, conversation.tenant)
+        await gate.enter(conversation.id)
+    except TurnRejected as rejected:
+        instruments().rejected.add(1, {"desk.reason": rejected.code})
+        raise
     return Admission(gate, conversation.id)
 
 
@@ -171,6 +178,7 @@ async def run_turn(
     settings = desk.settings
     started = time.perf_counter()
     meter = start_turn_meter()
+    watch = TurnWatch(started, conversation.tenant)
     try:
         config: RunnableConfig = {
             **thread(conversation.id),
@@ -187,6 +195,7 @@ async def run_turn(
         pending: dict[str, Any] | None = None
         actions: list[dict[str, Any]] = []
         if plan.replay is not None:
+            watch.first_text()
             yield TurnEvent("token", {"text": plan.replay["message"]})
             actions.append({**plan.replay, "replayed": True})
             final = {"answer": plan.replay["message"], "route": agent_of(plan.replay["action"])}
@@ -205,9 +214,12 @@ async def run_turn(
                         if part["type"] == "custom":
                             event = TurnEvent(part["data"]["event"], part["data"]["data"])
                             if event.event == "token":
+                                watch.first_text()
                                 shown.append(event.data["text"])
                             elif event.event == "action":
                                 actions.append(event.data)
+                            elif event.event == "route":
+                                watch.route = str(event.data.get("route", watch.route))
                             yield event
                         elif part["type"] == "values":
                             final = dict(part["data"])
@@ -222,6 +234,7 @@ async def run_turn(
         turns = await desk.records.count_turn(conversation.id)
         await record_usage(desk, conversation, meter)
         metadata = done_metadata(final)
+        watch.finished(metadata, meter)
         metadata.update(
             conversation_id=conversation.id,
             turn=turns,
@@ -237,4 +250,5 @@ async def run_turn(
         )
         yield TurnEvent("done", metadata)
     finally:
+        watch.close()
         admission.release()

@@ -25,6 +25,8 @@ from gateway.stream_events import StreamEvent
 from gateway.streaming import EmptyStream, first_text, relay
 from knowledge.embedder import Embedder
 from supportdesk.config import Settings
+from telemetry import names
+from telemetry.genai import attempt_span, fell_back
 
 logger = logging.getLogger(__name__)
 
@@ -114,19 +116,22 @@ class Gateway:
         walk = ChainWalk(self._config, group, deadline, private=private, turn_budget=turn_budget)
         while (step := walk.next_hop(stream=False)) is not None:
             hop, settings = step
-            try:
-                # The backstop for what per-call timeouts miss, e.g. a Retry-After sleep.
-                async with asyncio.timeout(walk.seconds_left()):
-                    response = await self._router.acompletion(
-                        **self._request(hop, messages, max_tokens, temperature, metadata),
-                        **settings,
-                    )
-            except TimeoutError:
-                raise DeadlineExceeded(group, tuple(walk.tried)) from None
-            except FAILOVER_ERRORS as exc:
-                walk.failed(hop, exc)
-                continue
-            completion = completion_from_response(response, self._config, group, walk.entry)
+            with attempt_span(hop, len(walk.tried), settings) as attempt:
+                try:
+                    # The backstop for what per-call timeouts miss, e.g. a Retry-After sleep.
+                    async with asyncio.timeout(walk.seconds_left()):
+                        response = await self._router.acompletion(
+                            **self._request(hop, messages, max_tokens, temperature, metadata),
+                            **settings,
+                        )
+                except TimeoutError:
+                    raise DeadlineExceeded(group, tuple(walk.tried)) from None
+                except FAILOVER_ERRORS as exc:
+                    walk.failed(hop, exc)
+                    fell_back(attempt, group, hop, exc)
+                    continue
+                completion = completion_from_response(response, self._config, group, walk.entry)
+                attempt.set_attribute(names.DEPLOYMENT, completion.deployment)
             if completion.fallbacks_used:
                 logger.warning("group %s fell back from %s to %s", group, walk.entry, hop)
             return completion
@@ -156,22 +161,25 @@ class Gateway:
         while (step := walk.next_hop(stream=True)) is not None:
             hop, settings = step
             stream: Any = None
-            try:
-                async with asyncio.timeout(walk.seconds_left()):
-                    stream = await self._router.acompletion(
-                        **self._request(hop, messages, max_tokens, temperature, metadata),
-                        **settings,
-                        stream=True,
-                        stream_options={"include_usage": True},
-                    )
-                    reading, first = await first_text(stream)
-            except TimeoutError:
-                await _close(stream)
-                raise DeadlineExceeded(group, tuple(walk.tried)) from None
-            except (*FAILOVER_ERRORS, EmptyStream) as exc:
-                await _close(stream)
-                walk.failed(hop, exc)
-                continue
+            # The attempt's span lasts until the first text: what the failover decides on.
+            with attempt_span(hop, len(walk.tried), settings) as attempt:
+                try:
+                    async with asyncio.timeout(walk.seconds_left()):
+                        stream = await self._router.acompletion(
+                            **self._request(hop, messages, max_tokens, temperature, metadata),
+                            **settings,
+                            stream=True,
+                            stream_options={"include_usage": True},
+                        )
+                        reading, first = await first_text(stream)
+                except TimeoutError:
+                    await _close(stream)
+                    raise DeadlineExceeded(group, tuple(walk.tried)) from None
+                except (*FAILOVER_ERRORS, EmptyStream) as exc:
+                    await _close(stream)
+                    walk.failed(hop, exc)
+                    fell_back(attempt, group, hop, exc)
+                    continue
             try:
                 relayed = relay(reading, first, self._config, group, walk.entry)
                 async with aclosing(relayed) as events:

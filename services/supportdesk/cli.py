@@ -7,6 +7,7 @@ supportdesk modelserver                      run only the self-hosted model serv
 supportdesk token [--customer ID | --agent ID] print a development bearer token
 supportdesk eval triage|retrieval|answers    measure quality: figures, a report with plots
 supportdesk eval cache|redteam ...           measure the cache and the guardrails
+supportdesk trace CONVERSATION_ID [--all]    a conversation's last turn (or all) as spans
 
 Every log line it writes has customer personal data masked (guardrails.pii).
 """
@@ -59,6 +60,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level="info",
+        # With JSON logs uvicorn's loggers propagate to the JSON handler instead of
+        # installing their own text ones.
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         timeout_graceful_shutdown=10,
     )
     return 0
@@ -126,6 +130,24 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _trace(args: argparse.Namespace, settings: Settings) -> int:
+    from telemetry.trace_log import read_records
+    from telemetry.trace_view import conversation_traces, render
+
+    folder = settings.data_dir / "traces"
+    traces = conversation_traces(read_records(folder), args.conversation_id)
+    if not traces:
+        print(
+            f"no trace of conversation {args.conversation_id!r} in {folder} (the desk writes "
+            "its spans there about a second after each turn)",
+            file=sys.stderr,
+        )
+        return 1
+    for spans in traces if args.all else traces[-1:]:
+        print("\n".join(render(spans)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="supportdesk", description="Harbor Bank's AI support desk."
@@ -148,6 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--skip-ingest", action="store_true", help="use what is already ingested")
     demo.set_defaults(handler=_demo)
+
+    traced = commands.add_parser(
+        "trace", help="print a conversation's last turn as a span tree, from DATA_DIR/traces"
+    )
+    traced.add_argument("conversation_id")
+    traced.add_argument("--all", action="store_true", help="every turn, not only the last")
+    traced.set_defaults(handler=_trace)
 
     evaluate = commands.add_parser("eval", help="measure the desk on data in EVAL_FORMAT.md")
     evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
@@ -207,6 +236,11 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_format == "json":
+        from telemetry.logs import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     redacting = RedactingFilter(allow=settings.pii_allowed)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redacting)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Field(Path(".data"), description="Embedded stores live here.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="json: one object a line with trace and span ids; text: for reading."
+    )
     tenant: str = Field("harbor", description="Tenant used when a request does not name one.")
     kb_path: Path = Field(Path("helpcentre"), description="Articles ingested by default.")
 

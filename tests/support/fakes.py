@@ -76,6 +76,7 @@ class Chunk:
     anchor: str
     text: str
     intents: list[str]
+    chunk_index: int = 0
 
 
 @dataclass

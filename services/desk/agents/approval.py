@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.errors import GraphInterrupt
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
@@ -23,6 +24,8 @@ from desk.actions.catalogue import Identity, InvalidAction, perform
 from desk.agents.events import emit, emit_text
 from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState
+from telemetry import names, set_attributes, span
+from telemetry.instruments import instruments
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +58,23 @@ def make_approval(services: AgentServices):  # type: ignore[no-untyped-def]
         proposal = state["proposal"]
         if proposal is None:
             raise ValueError("approval reached without a proposal")
-        answer = interrupt(approval_request(proposal))
+        try:
+            answer = interrupt(approval_request(proposal))
+        except GraphInterrupt:
+            instruments().approvals_pending.add(1, {names.TOOL_NAME: proposal["action"]})
+            set_attributes({names.APPROVAL_STATE: "pending", names.TOOL_NAME: proposal["action"]})
+            raise
         # Everything below runs once, on resume, with the customer's answer.
+        instruments().approvals_pending.add(-1, {names.TOOL_NAME: proposal["action"]})
         if not isinstance(answer, dict):
             answer = {}
         confirmed = answer.get("decision") == "confirm"
+        set_attributes(
+            {
+                names.APPROVAL_STATE: "confirmed" if confirmed else "declined",
+                names.TOOL_NAME: proposal["action"],
+            }
+        )
         said = str(answer.get("text") or "") or (CONFIRM_TEXT if confirmed else DECLINE_TEXT)
         outcome = await apply(services, runtime.context, proposal) if confirmed else None
         text = outcome["message"] if outcome else str(proposal["declined"])
@@ -92,6 +107,23 @@ async def apply(
     services: AgentServices, context: DeskContext, proposal: dict[str, Any]
 ) -> dict[str, Any]:
     """The side effect, once per key; a refusal is an outcome to tell, not a failure."""
+    action = proposal["action"]
+    attributes = {names.OPERATION: "execute_tool", names.TOOL_NAME: action}
+    with span(f"execute_tool {action}", {**attributes, names.APPROVAL_STATE: "confirmed"}) as tool:
+        outcome = await _perform(services, context, proposal)
+        tool.set_attributes(
+            {
+                names.TOOL_OUTCOME: outcome["status"],
+                "desk.tool.changed": bool(outcome["changed"]),
+                "desk.tool.replayed": bool(outcome["replayed"]),
+            }
+        )
+    return outcome
+
+
+async def _perform(
+    services: AgentServices, context: DeskContext, proposal: dict[str, Any]
+) -> dict[str, Any]:
     if services.bank is None:
         return {"status": "failed", "message": FAILED, "changed": False, "replayed": False}
     who = Identity(context.tenant, context.customer_id)

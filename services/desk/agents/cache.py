@@ -19,6 +19,8 @@ from desk.agents.services import AgentServices
 from desk.agents.state import AnsweredBy, DeskContext, DeskState
 from desk.agents.transcript import last_customer_message
 from semantic_cache import is_cacheable
+from telemetry import names, set_attributes
+from telemetry.instruments import instruments
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,20 @@ CACHE_GROUP = "cache"
 
 def _had_history(state: DeskState) -> bool:
     return sum(1 for m in state["messages"] if m.type == "human") > 1
+
+
+def observed(marker: dict[str, Any]) -> dict[str, Any]:
+    """The lookup's result on the node's span and in the lookups counter; the marker back."""
+    status = str(marker["status"])
+    set_attributes(
+        {
+            names.CACHE_HIT: status == "hit",
+            "desk.cache.status": status,
+            names.CACHE_SIMILARITY: marker.get("similarity"),
+        }
+    )
+    instruments().cache_lookups.add(1, {"desk.cache.status": status})
+    return marker
 
 
 def make_cache_lookup(services: AgentServices):  # type: ignore[no-untyped-def]
@@ -43,18 +59,18 @@ def make_cache_lookup(services: AgentServices):  # type: ignore[no-untyped-def]
             covered=True,
         )
         if cache is None or intent is None or not eligible.cacheable:
-            return {"cache": {"status": "skipped", "reason": eligible.reason}}
+            return {"cache": observed({"status": "skipped", "reason": eligible.reason})}
         tenant = runtime.context.tenant
         kb_version = await services.store.kb_version(tenant)
         if kb_version is None:
-            return {"cache": {"status": "skipped", "reason": "nothing ingested"}}
+            return {"cache": observed({"status": "skipped", "reason": "nothing ingested"})}
         vector = (await services.embedder.embed([question]))[0]
         lookup = await cache.find(
             tenant, kb_version, question, vector, intent, confidence=state.get("intent_share")
         )
         if lookup.hit is None:
             emit("cache", {"status": lookup.status})
-            return {"cache": {"status": lookup.status}}
+            return {"cache": observed({"status": lookup.status})}
 
         hit = lookup.hit
         meter = current_meter()
@@ -73,7 +89,7 @@ def make_cache_lookup(services: AgentServices):  # type: ignore[no-untyped-def]
             "exact": hit.exact,
             "cached_question": hit.cached_question,
         }
-        emit("cache", marker)
+        emit("cache", observed(marker))
         emit_text(hit.answer)
         emit("citations", {"citations": hit.citations})
         return {

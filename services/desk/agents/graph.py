@@ -37,6 +37,7 @@ from desk.agents.services import AgentServices
 from desk.agents.smalltalk import cannot_understand, out_of_scope, smalltalk
 from desk.agents.state import DeskContext, DeskState, InputState
 from desk.agents.triage import make_triage
+from telemetry import traced_node
 
 ROUTES = {
     "knowledge": "cache_lookup",
@@ -83,21 +84,26 @@ def build_graph(
     services: AgentServices, checkpointer: BaseCheckpointSaver[str] | None = None
 ) -> CompiledStateGraph[DeskState, DeskContext, InputState, DeskState]:
     builder = StateGraph(DeskState, context_schema=DeskContext, input_schema=InputState)
-    builder.add_node("guard", make_guard(services))
-    builder.add_node("triage", make_triage(services))
-    builder.add_node("cache_lookup", make_cache_lookup(services))
-    builder.add_node("retrieve", make_retrieve(services))
-    builder.add_node("cache_store", make_cache_store(services))
-    builder.add_node("answer", make_answer(services))
-    builder.add_node("not_covered", not_covered)
-    builder.add_node("handoff", make_handoff(services))
-    builder.add_node("smalltalk", smalltalk)
-    builder.add_node("out_of_scope", out_of_scope)
-    builder.add_node("cannot_understand", cannot_understand)
-    builder.add_node("cards", make_cards(services))
-    builder.add_node("payments", make_payments(services))
-    builder.add_node("disputes", make_disputes(services))
-    builder.add_node("approval", make_approval(services))
+    nodes = {
+        "guard": make_guard(services),
+        "triage": make_triage(services),
+        "cache_lookup": make_cache_lookup(services),
+        "retrieve": make_retrieve(services),
+        "cache_store": make_cache_store(services),
+        "answer": make_answer(services),
+        "not_covered": not_covered,
+        "handoff": make_handoff(services),
+        "smalltalk": smalltalk,
+        "out_of_scope": out_of_scope,
+        "cannot_understand": cannot_understand,
+        "cards": make_cards(services),
+        "payments": make_payments(services),
+        "disputes": make_disputes(services),
+        "approval": make_approval(services),
+    }
+    for name, node in nodes.items():
+        # Each node in its own span, so a turn reads as request → node → model call.
+        builder.add_node(name, traced_node(name, node))
 
     builder.add_edge(START, "guard")
     builder.add_conditional_edges("guard", route_after_guard, {"blocked": END, "triage": "triage"})

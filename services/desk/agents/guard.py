@@ -23,6 +23,8 @@ from desk.agents.triage import FRESH_TURN
 from desk.records import GuardrailEvent
 from gateway.errors import ModelGroupUnavailable
 from guardrails import SAFE_REPLY, InjectionGuard, Verdict
+from telemetry import names, set_attributes
+from telemetry.instruments import instruments
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,17 @@ def make_guard(services: AgentServices):  # type: ignore[no-untyped-def]
         if injection is None or not text:
             return {"route": ""}
         verdict = await inspect(injection, text)
+        set_attributes(
+            {
+                names.GUARDRAIL: "injection",
+                names.GUARDRAIL_OUTCOME: "refused" if verdict.flagged else "passed",
+                "desk.guardrail.score": round(verdict.score, 4),
+                "desk.guardrail.family": verdict.family if verdict.flagged else None,
+            }
+        )
         if not verdict.flagged:
             return {"route": ""}
+        instruments().guardrail_blocks.add(1, {names.GUARDRAIL: "injection"})
         context = runtime.context
         log.warning(
             "refused a message in conversation %s: %s (score %.2f)",

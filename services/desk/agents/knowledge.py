@@ -35,7 +35,9 @@ from gateway.errors import ModelGroupUnavailable
 from gateway.stream_events import StreamCompleted, StreamFailed, TextDelta
 from guardrails import Finding, IndirectGuard
 from guardrails.retrieved import neutralise_hits
-from knowledge.retriever import Retriever
+from knowledge.retriever import Retrieval, Retriever
+from telemetry import names, set_attributes, span
+from telemetry.instruments import instruments
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,8 @@ def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
         tenant = runtime.context.tenant
         question = last_customer_message(state["messages"])
         history = earlier_turns(state["messages"], RETRIEVAL_HISTORY_MESSAGES // 2)
-        found = await retriever.retrieve(
-            tenant, question, history, limit=settings.retrieval_top_k, intent=state.get("intent")
+        found = await traced_retrieval(
+            retriever, tenant, question, history, settings.retrieval_top_k, state.get("intent")
         )
         hits = found.hits
         flagged: dict[str, list[Finding]] = {}
@@ -92,7 +94,11 @@ def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
         sources = numbered(hits)
         best = max((source["score"] for source in sources), default=0.0)
         covered = best >= settings.retrieval_min_score
+        set_attributes(
+            {names.RETRIEVAL_COVERED: covered, "desk.retrieval.neutralised": len(flagged)}
+        )
         for chunk, planted in flagged.items():
+            instruments().guardrail_blocks.add(1, {names.GUARDRAIL: "indirect_injection"})
             await record_neutralised(services, runtime.context, chunk, planted)
         emit(
             "retrieval",
@@ -111,6 +117,31 @@ def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
         }
 
     return retrieve
+
+
+async def traced_retrieval(
+    retriever: Retriever,
+    tenant: str,
+    question: str,
+    history: Sequence[tuple[str, str]],
+    limit: int,
+    intent: str | None,
+) -> Retrieval:
+    """The retrieval in its own span: the chunks' ids and scores, never their text."""
+    with span("retrieval", {names.TENANT: tenant, names.RETRIEVAL_K: limit}) as traced:
+        found = await retriever.retrieve(tenant, question, history, limit=limit, intent=intent)
+        set_attributes(
+            {
+                names.RETRIEVAL_SCORES: [round(hit.score, 4) for hit in found.hits],
+                names.DATA_SOURCE_ID: [
+                    f"{h.chunk.doc_id}#{h.chunk.chunk_index}" for h in found.hits
+                ],
+                names.RETRIEVAL_ENTITIES: len(found.entities),
+                names.RETRIEVAL_USED_HISTORY: found.used_history,
+            },
+            traced,
+        )
+    return found
 
 
 async def record_neutralised(

@@ -21,6 +21,7 @@ from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState
 from desk.agents.transcript import last_customer_message
 from gateway.errors import ModelGroupUnavailable
+from telemetry import names, set_attributes
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,14 @@ def make_triage(services: AgentServices):  # type: ignore[no-untyped-def]
         update = await route(state, text)
         routed = escalate(state, text, update, threshold)
         emit("route", {key: routed[key] for key in update})
+        set_attributes(
+            {
+                names.ROUTE: routed.get("route"),
+                names.INTENT: routed.get("intent"),
+                names.TRIAGE_METHOD: routed.get("triage_method"),
+                names.TRIAGE_CONFIDENCE: routed.get("confidence"),
+            }
+        )
         return {**FRESH_TURN, **routed, "offered_handoff": False}
 
     async def route(state: DeskState, text: str) -> dict[str, Any]:

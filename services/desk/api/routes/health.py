@@ -1,9 +1,9 @@
-"""Liveness and readiness.
+"""Liveness, readiness and metrics.
 
-`/healthz` says the process is up. `/readyz` checks every dependency and reports each;
-it fails (503) only when the desk cannot answer at all, and says "degraded" while a part
-is down but the desk still answers (for example the local model, thanks to the
-extractive tier).
+`/metrics` serves Prometheus. `/healthz` says the process is up. `/readyz` checks every
+dependency and reports each; it fails (503) only when the desk cannot answer at all, and
+says "degraded" while a part is down but the desk still answers (for example the local
+model, thanks to the extractive tier).
 """
 
 from __future__ import annotations
@@ -12,13 +12,20 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from desk.api.deps import DeskDep
 
 router = APIRouter(tags=["health"])
 
 CHECK_TIMEOUT_S = 2.0
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus_metrics() -> Response:
+    """The desk's metrics in Prometheus' text format (`telemetry.instruments`)."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz")

@@ -1,0 +1,14 @@
+"""OpenTelemetry for the desk: one tracer and one meter per process, spans named and
+attributed after the GenAI semantic conventions where they exist (ADR 0019)."""
+
+from telemetry.providers import Telemetry, configure_telemetry, current_telemetry
+from telemetry.spans import set_attributes, span, traced_node
+
+__all__ = [
+    "Telemetry",
+    "configure_telemetry",
+    "current_telemetry",
+    "set_attributes",
+    "span",
+    "traced_node",
+]

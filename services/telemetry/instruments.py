@@ -1,0 +1,92 @@
+"""The desk's metrics, created once from the global meter.
+
+Before `configure_telemetry` runs (unit tests of single parts) the global meter is
+OpenTelemetry's no-op proxy, and recording costs nothing; instruments made from it start
+recording once a provider is set. Durations are in seconds with buckets from 5 ms to a
+minute (`DURATION_BUCKETS`), set by a view in `telemetry.providers`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Final
+
+from opentelemetry import metrics
+
+METER = "harbor.desk"
+DURATION_BUCKETS: Final = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    20.0,
+    30.0,
+    60.0,
+)
+TOKEN_BUCKETS: Final = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536)
+
+
+class Instruments:
+    def __init__(self, meter: metrics.Meter) -> None:
+        self.turns = meter.create_counter(
+            "desk.turns", unit="{turn}", description="Turns finished, by route and outcome."
+        )
+        self.turn_duration = meter.create_histogram(
+            "desk.turn.duration", unit="s", description="A turn from admission to its done event."
+        )
+        self.time_to_first_token = meter.create_histogram(
+            "desk.turn.time_to_first_token",
+            unit="s",
+            description="From admission to the first text the customer sees.",
+        )
+        self.in_flight = meter.create_up_down_counter(
+            "desk.turns.in_flight", unit="{turn}", description="Turns running now."
+        )
+        self.rejected = meter.create_counter(
+            "desk.turns.rejected",
+            unit="{turn}",
+            description="Turns refused before they ran, by reason (busy = shed load).",
+        )
+        self.cache_lookups = meter.create_counter(
+            "desk.cache.lookups",
+            unit="{lookup}",
+            description="Semantic cache lookups, by result: hit, miss, skipped, error.",
+        )
+        self.token_usage = meter.create_histogram(
+            "gen_ai.client.token.usage",
+            unit="{token}",
+            description="Tokens per model call, by gen_ai.token.type (input, output).",
+        )
+        self.operation_duration = meter.create_histogram(
+            "gen_ai.client.operation.duration", unit="s", description="One gateway call."
+        )
+        self.cost = meter.create_counter(
+            "desk.model.cost", unit="USD", description="Model spend, by tenant and model."
+        )
+        self.fallbacks = meter.create_counter(
+            "desk.gateway.fallbacks",
+            unit="{fallback}",
+            description="Model groups given up on for the next one, by group and reason.",
+        )
+        self.guardrail_blocks = meter.create_counter(
+            "desk.guardrail.blocks",
+            unit="{block}",
+            description="Messages or passages a guardrail stopped, by guardrail.",
+        )
+        self.approvals_pending = meter.create_up_down_counter(
+            "desk.approvals.pending",
+            unit="{approval}",
+            description="Actions proposed and waiting for the customer's yes or no.",
+        )
+
+
+@lru_cache(maxsize=1)
+def instruments() -> Instruments:
+    return Instruments(metrics.get_meter(METER))
