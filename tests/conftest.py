@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 # Before any test module imports LiteLLM or transformers.
@@ -52,3 +53,29 @@ def shared_router_cache(pytestconfig: pytest.Config) -> Iterator[None]:
         yield
     finally:
         del os.environ["ROUTER_CACHE_DIR"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_card_number_leaves_the_desk() -> Iterator[None]:
+    """Fails the run (at its end) if any span or log line of the suite held a card number."""
+    from telemetry import configure_telemetry
+    from tests.support.leak_scan import Leaks, LogScanner, SpanScanner
+
+    leaks = Leaks()
+    telemetry = configure_telemetry()
+    spans = SpanScanner(leaks)
+    telemetry.add_sink(spans)
+    logs = LogScanner(leaks)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(logs)
+    root.setLevel(logging.INFO)
+    for noisy in ("httpx", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(logs)
+        root.setLevel(level)
+        telemetry.remove_sink(spans)
+    assert not leaks.found, "card numbers left the desk:\n" + "\n".join(leaks.found[:20])

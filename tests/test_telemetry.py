@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -43,6 +43,7 @@ from tests.support.fake_upstream import (
     running_fake_upstream,
     unused_url,
 )
+from tests.support.leak_scan import Leaks, LogScanner, SpanScanner
 from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer, temporary_redis
 
@@ -304,3 +305,23 @@ def test_json_log_lines_carry_the_trace_they_were_written_in() -> None:
     assert inside["span_id"] == f"{current.get_span_context().span_id:016x}"
     assert (inside["level"], inside["event"]) == ("WARNING", "card [CARD_NUMBER] declined")
     assert "trace_id" not in outside
+
+
+def test_the_suites_leak_scan_finds_a_card_number_in_a_span_or_a_log_line() -> None:
+    leaks = Leaks()
+    # A provider of its own: the careless span must not reach the suite's own scan.
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests.telemetry")
+    with tracer.start_as_current_span("careless") as careless:
+        careless.set_attribute("desk.note", "card 4111 1111 1111 1111 frozen")
+    with tracer.start_as_current_span("careful") as careful:
+        careful.set_attribute("desk.note", "card ending 1111 frozen")
+    scanner = SpanScanner(leaks)
+    for finished in exporter.get_finished_spans():
+        scanner.on_end(finished)
+    record = logging.LogRecord("desk", logging.ERROR, __file__, 1, "card %s", ("x",), None)
+    record.exc_text = "ValueError: 4111-1111-1111-1111"
+    LogScanner(leaks).emit(record)  # the redacting filter masks it, as in production
+    assert len(leaks.found) == 1 and leaks.found[0].startswith("span 'careless': 4111")
