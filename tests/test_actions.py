@@ -9,7 +9,6 @@ throughout: actions need no model.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,54 +17,17 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from bank import Bank, open_bank
-from desk.api.app import create_app
-from desk.auth import mint_token
-from gateway import build_gateway
-from ingest.command import run as run_ingest
 from supportdesk.config import Settings
-from tests.support.ports import free_port
+from tests.support.desk_app import desk_settings, ingest_help_centre, running
 from tests.support.sse import parse_sse
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def desk_settings(data: Path, **overrides: Any) -> Settings:
-    return Settings(
-        data_dir=data,
-        kb_path=REPO / "helpcentre",
-        local_llm_url=f"http://127.0.0.1:{free_port()}/v1",
-        semantic_cache_enabled=False,
-        **overrides,
-    )
 
 
 @pytest.fixture(scope="module")
 async def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = desk_settings(tmp_path_factory.mktemp("actions"))
-    gateway = build_gateway(settings)
-    args = argparse.Namespace(paths=[], tenant=None, no_progress=True)
-    assert await run_ingest(args, settings, gateway.embedder) == 0
-    await gateway.aclose()
-    return settings
-
-
-@asynccontextmanager
-async def running(settings: Settings, customer: str) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_app(settings)
-    token = mint_token(settings, customer)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://desk",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client,
-    ):
-        yield client
+    return await ingest_help_centre(desk_settings(tmp_path_factory.mktemp("actions")))
 
 
 @asynccontextmanager

@@ -7,26 +7,21 @@ degraded path the desk must survive. tests/test_integration.py covers the live m
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from desk.agents.replies import DISCLOSURE
-from desk.api.app import create_app
 from desk.auth import mint_token
-from gateway import build_gateway
-from ingest.command import run as run_ingest
 from supportdesk.config import Settings
+from tests.support.desk_app import desk_settings, ingest_help_centre, running
 from tests.support.fake_upstream import (
     Behaviour,
     Script,
@@ -34,11 +29,9 @@ from tests.support.fake_upstream import (
     running_fake_upstream,
     unused_url,
 )
-from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer, temporary_redis
 from tests.support.sse import parse_sse
 
-REPO = Path(__file__).resolve().parents[1]
 QUESTION = "My card still hasn't arrived, what should I do?"
 # A signed-in customer with no bank records: card questions go to the help centre.
 CUSTOMER = "cus_newcomer"
@@ -52,43 +45,25 @@ def redis_server() -> Iterator[RedisServer]:
 
 @pytest.fixture(scope="module")
 async def settings(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Settings:
-    data = tmp_path_factory.mktemp("desk-data")
-    settings = Settings(
-        data_dir=data,
-        kb_path=REPO / "helpcentre",
-        local_llm_url=f"http://127.0.0.1:{free_port()}/v1",
+    settings = desk_settings(
+        tmp_path_factory.mktemp("desk-data"),
+        semantic_cache_enabled=True,
         redis_url=redis_server.url,
         # Generous for a loaded CI machine, yet far below a turn; recovery probed each second.
         semantic_cache_op_timeout_ms=500,
         semantic_cache_breaker_reset_s=1.0,
         max_turns=4,
     )
-    gateway = build_gateway(settings)
-    args = argparse.Namespace(paths=[], tenant=None, no_progress=True)
-    assert await run_ingest(args, settings, gateway.embedder) == 0
-    await gateway.aclose()
-    return settings
+    return await ingest_help_centre(settings)
 
 
 def bearer(settings: Settings, subject: str = CUSTOMER, **claims: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(settings, subject, **claims)}"}
 
 
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app in-process; the client speaks as the demo customer unless told otherwise."""
-    app: FastAPI = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://desk", headers=bearer(settings)
-        ) as client:
-            yield client
-
-
 @pytest.fixture(scope="module")
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(settings) as client:
+    async with running(settings, CUSTOMER) as client:
         yield client
 
 
@@ -472,7 +447,7 @@ async def test_a_stream_cut_after_shown_text_ends_in_one_error_and_a_failed_turn
         cut_settings = settings.model_copy(
             update={"data_dir": data, "gateway_config": config, "semantic_cache_enabled": False}
         )
-        async with running(cut_settings) as client:
+        async with running(cut_settings, CUSTOMER) as client:
             cid = await start(client)
             url = f"/v1/conversations/{cid}/messages"
             sse = {"Accept": "text/event-stream"}

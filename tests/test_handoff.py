@@ -8,9 +8,7 @@ tier. The semantic cache is off; it plays no part in a handoff.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,15 +16,11 @@ import pytest
 from fastapi import FastAPI
 
 from desk.api.app import create_app
-from desk.auth import mint_token
 from desk.waiting import WAITING
-from gateway import build_gateway
-from ingest.command import run as run_ingest
 from supportdesk.config import Settings
-from tests.support.ports import free_port
+from tests.support.desk_app import client_for, desk_settings, ingest_help_centre
 from tests.support.sse import parse_sse
 
-REPO = Path(__file__).resolve().parents[1]
 CUSTOMER = "cus_newcomer"
 AGENT = "agent_ada"
 TICKETS = "/v1/agent/tickets"
@@ -34,18 +28,8 @@ TICKETS = "/v1/agent/tickets"
 
 @pytest.fixture(scope="module")
 async def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("desk-data"),
-        kb_path=REPO / "helpcentre",
-        local_llm_url=f"http://127.0.0.1:{free_port()}/v1",
-        semantic_cache_enabled=False,
-        max_message_chars=200,
-    )
-    gateway = build_gateway(settings)
-    args = argparse.Namespace(paths=[], tenant=None, no_progress=True)
-    assert await run_ingest(args, settings, gateway.embedder) == 0
-    await gateway.aclose()
-    return settings
+    settings = desk_settings(tmp_path_factory.mktemp("desk-data"), max_message_chars=200)
+    return await ingest_help_centre(settings)
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +37,6 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
-
-
-def client_for(app: FastAPI, settings: Settings, subject: str, **claims: Any) -> httpx.AsyncClient:
-    token = mint_token(settings, subject, **claims)
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://desk",
-        headers={"Authorization": f"Bearer {token}"},
-    )
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ closed, so the extractive tier answers after two fallbacks.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import io
 import json
@@ -18,23 +17,18 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from desk.api.app import create_app
-from desk.auth import mint_token
-from gateway import build_gateway
 from guardrails.pii import RedactingFilter
-from ingest.command import run as run_ingest
 from supportdesk.config import Settings
 from telemetry import configure_telemetry, names, span
 from telemetry.logs import JsonFormatter
+from tests.support.desk_app import desk_settings, ingest_help_centre, running
 from tests.support.fake_upstream import (
     Behaviour,
     FakeUpstream,
@@ -44,10 +38,8 @@ from tests.support.fake_upstream import (
     unused_url,
 )
 from tests.support.leak_scan import Leaks, LogScanner, SpanScanner
-from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer, temporary_redis
 
-REPO = Path(__file__).resolve().parents[1]
 QUESTION = "How long does standard card delivery take?"
 PERSONAL = "My card still hasn't arrived, what should I do?"
 
@@ -81,35 +73,21 @@ async def settings(
     data = tmp_path_factory.mktemp("desk-data")
     config = data / "models.yaml"
     config.write_text(chain_models_yaml(upstream.url, unused_url()))
-    settings = Settings(
-        data_dir=data,
-        kb_path=REPO / "helpcentre",
-        local_llm_url=f"http://127.0.0.1:{free_port()}/v1",
+    settings = desk_settings(
+        data,
+        semantic_cache_enabled=True,
         redis_url=redis_server.url,
         gateway_config=config,
         semantic_cache_op_timeout_ms=500,
     )
-    gateway = build_gateway(settings)
-    args = argparse.Namespace(paths=[], tenant=None, no_progress=True)
-    assert await run_ingest(args, settings, gateway.embedder) == 0
-    await gateway.aclose()
-    return settings
+    return await ingest_help_centre(settings)
 
 
 @pytest.fixture(scope="module")
 async def client(
     settings: Settings, spans: InMemorySpanExporter
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_app(settings)
-    token = mint_token(settings, "cus_newcomer")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://desk",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as http,
-    ):
+    async with running(settings, "cus_newcomer") as http:
         yield http
 
 

@@ -41,6 +41,7 @@ class OnnxEncoder:
         from tokenizers import Tokenizer
 
         config = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        self._dimension = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=int(config["max_seq_length"]))
         self._tokenizer.no_padding()
@@ -53,16 +54,18 @@ class OnnxEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int) -> Vectors:
         """Texts are batched by length, so a long chunk does not pad a batch of short ones."""
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        out = np.empty((len(texts), 0), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            vectors = self._pooled([encodings[i] for i in rows])
-            if not out.shape[1]:
-                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[rows] = vectors
-        return out
+        batches = [
+            self._pooled([encodings[i] for i in order[start : start + batch_size]])
+            for start in range(0, len(order), batch_size)
+        ]
+        by_length = np.concatenate(batches)
+        vectors = np.empty_like(by_length)
+        vectors[order] = by_length
+        return vectors
 
     def _pooled(self, encodings: Sequence[Any]) -> Vectors:
         width = max(len(e.ids) for e in encodings)

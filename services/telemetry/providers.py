@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 from opentelemetry import metrics, trace
@@ -73,7 +73,6 @@ class Telemetry:
     sinks: FanOut
     exporting: bool
     """Whether OTLP export is on."""
-    readers: list[MetricReader] = field(default_factory=list)
 
     def add_sink(self, sink: SpanProcessor) -> None:
         self.sinks.add(sink)
@@ -128,7 +127,7 @@ def _build() -> Telemetry:
     log.info(
         "telemetry: OTLP export %s", "on" if exporting else "off (no OTEL_EXPORTER_OTLP_ENDPOINT)"
     )
-    return Telemetry(tracer_provider, meter_provider, sinks, exporting, readers)
+    return Telemetry(tracer_provider, meter_provider, sinks, exporting)
 
 
 def _views() -> list[View]:

@@ -35,6 +35,7 @@ from gateway.errors import ModelGroupUnavailable
 from gateway.stream_events import StreamCompleted, StreamFailed, TextDelta
 from guardrails import Finding, IndirectGuard
 from guardrails.retrieved import neutralise_hits
+from knowledge.chunks import Hit
 from knowledge.retriever import Retrieval, Retriever
 from telemetry import names, set_attributes, span
 from telemetry.instruments import instruments
@@ -89,7 +90,7 @@ def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
         if services.indirect_guard is not None:
             hits, found_in = await neutralise(services.indirect_guard, hits)
             for hit, finding in found_in:
-                chunk = f"{hit.chunk.doc_id}#{hit.chunk.chunk_index}"
+                chunk = chunk_ref(hit)
                 flagged.setdefault(chunk, []).append(finding)
         sources = numbered(hits)
         best = max((source["score"] for source in sources), default=0.0)
@@ -119,6 +120,11 @@ def make_retrieve(services: AgentServices):  # type: ignore[no-untyped-def]
     return retrieve
 
 
+def chunk_ref(hit: Hit) -> str:
+    """How a chunk is named in spans and guardrail records: `doc_id#index`, never its text."""
+    return f"{hit.chunk.doc_id}#{hit.chunk.chunk_index}"
+
+
 async def traced_retrieval(
     retriever: Retriever,
     tenant: str,
@@ -133,9 +139,7 @@ async def traced_retrieval(
         set_attributes(
             {
                 names.RETRIEVAL_SCORES: [round(hit.score, 4) for hit in found.hits],
-                names.DATA_SOURCE_ID: [
-                    f"{h.chunk.doc_id}#{h.chunk.chunk_index}" for h in found.hits
-                ],
+                names.DATA_SOURCE_ID: [chunk_ref(hit) for hit in found.hits],
                 names.RETRIEVAL_ENTITIES: len(found.entities),
                 names.RETRIEVAL_USED_HISTORY: found.used_history,
             },
