@@ -57,9 +57,10 @@ def shared_router_cache(pytestconfig: pytest.Config) -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def no_card_number_leaves_the_desk() -> Iterator[None]:
-    """Fails the run (at its end) if any span or log line of the suite held a card number."""
+    """Fails the run (at its end) if any span, log line or audit record of the suite held a
+    card number."""
     from telemetry import configure_telemetry
-    from tests.support.leak_scan import Leaks, LogScanner, SpanScanner
+    from tests.support.leak_scan import Leaks, LogScanner, SpanScanner, scanning_audit_records
 
     leaks = Leaks()
     telemetry = configure_telemetry()
@@ -73,7 +74,8 @@ def no_card_number_leaves_the_desk() -> Iterator[None]:
     for noisy in ("httpx", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        yield
+        with scanning_audit_records(leaks):
+            yield
     finally:
         root.removeHandler(logs)
         root.setLevel(level)

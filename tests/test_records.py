@@ -1,17 +1,23 @@
-"""The records contract, run against the embedded SQLite default and a real Postgres."""
+"""The records contract, run against the embedded SQLite default and a real Postgres.
+
+The audit trail's part: records read back whole, newest first, filtered and paged; the
+database itself refuses to change one, and deletes only those past the legal floor,
+which is what the retention prune relies on."""
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from desk.records import FailedTurn, GuardrailEvent, Records
-from desk.records.base import TranscriptLine, utcnow
+from desk.records import AuditRecord, FailedTurn, GuardrailEvent, Records
+from desk.records.base import AUDIT_MIN_RETENTION_DAYS, TranscriptLine, utcnow
 from desk.records.migrations import COMPONENT, MIGRATIONS
 from desk.records.postgres import PostgresRecords
 from desk.records.sqlite import SqliteRecords
@@ -308,3 +314,130 @@ async def test_usage_is_summed_per_model_and_per_period(records: Records) -> Non
     assert await records.spend_since(tenant, since) == pytest.approx((0.005, 0.004))
     assert await records.conversation_spend(cid, tenant) == pytest.approx(1.005)
     assert await records.usage_by_model("another-tenant", since) == []
+
+
+async def execute_raw(records: Records, request: pytest.FixtureRequest, statement: str) -> None:
+    """Past the interface, as a person with database access would try it."""
+    if isinstance(records, SqliteRecords):
+        await records.db.execute(statement)
+        await records.db.commit()
+        return
+    async with await psycopg.AsyncConnection.connect(
+        request.getfixturevalue("postgres_url"), autocommit=True
+    ) as conn:
+        await conn.execute(statement)
+
+
+def a_turn(tenant: str, conversation_id: str, **fields: object) -> AuditRecord:
+    record = AuditRecord.new(
+        tenant,
+        conversation_id,
+        "cus_alice",
+        kind="turn",
+        outcome="answered",
+        route="cards",
+        intent="card_lost",
+        model_calls=(
+            {
+                "group": "answer",
+                "deployment": "primary",
+                "model": "gpt-4o-mini",
+                "prompt_tokens": 812,
+                "completion_tokens": 64,
+                "cost_usd": 0.00016,
+                "cached": False,
+            },
+        ),
+        tools=(
+            {
+                "action": "freeze_card",
+                "approval_id": "ap-1",
+                "decision": "confirm",
+                "decided_by": "cus_alice",
+                "decided_via": "button",
+                "status": "done",
+            },
+        ),
+        guardrails=({"guardrail": "injection", "outcome": "passed", "score": 0.02},),
+        ai_generated=True,
+        ai_disclosed=True,
+        cost_usd=0.00016,
+        trace_id="0af7651916cd43dd8448eb211c80319c",
+    )
+    return replace(record, **fields)  # type: ignore[arg-type]
+
+
+async def test_a_record_reads_back_whole(records: Records) -> None:
+    tenant, cid = f"t-{new_id()}", new_id()
+    record = a_turn(tenant, cid)
+    await records.record_audit(record)
+    assert await records.audit_records(tenant) == [record]
+    assert await records.audit_records("another-bank") == []
+
+
+async def test_records_are_filtered_by_conversation_and_time_newest_first(
+    records: Records,
+) -> None:
+    tenant, cid, other = f"t-{new_id()}", new_id(), new_id()
+    now = utcnow()
+    old = a_turn(tenant, cid, created_at=now - timedelta(days=3))
+    mine = a_turn(tenant, cid, created_at=now - timedelta(hours=1))
+    theirs = a_turn(tenant, other, created_at=now - timedelta(minutes=5), kind="agent_reply")
+    for record in (mine, old, theirs):
+        await records.record_audit(record)
+    assert await records.audit_records(tenant) == [theirs, mine, old]
+    assert await records.audit_records(tenant, conversation_id=cid) == [mine, old]
+    assert await records.audit_records(tenant, since=now - timedelta(days=1)) == [theirs, mine]
+    assert await records.audit_records(tenant, until=now - timedelta(hours=1)) == [old]
+    # Paging: the oldest of a page, passed as `until`, reads on without repeats.
+    first = await records.audit_records(tenant, limit=2)
+    rest = await records.audit_records(tenant, until=first[-1].created_at, limit=2)
+    assert first + rest == [theirs, mine, old]
+
+
+async def test_the_database_refuses_to_change_a_record(
+    records: Records, request: pytest.FixtureRequest
+) -> None:
+    tenant = f"t-{new_id()}"
+    record = a_turn(tenant, new_id(), created_at=utcnow() - timedelta(days=400))
+    await records.record_audit(record)
+    with pytest.raises(Exception, match="append-only"):
+        await execute_raw(
+            records, request, f"UPDATE audit_records SET outcome = 'x' WHERE id = '{record.id}'"
+        )
+    assert await records.audit_records(tenant) == [record]
+
+
+async def test_only_records_past_the_legal_floor_can_be_deleted(
+    records: Records, request: pytest.FixtureRequest
+) -> None:
+    tenant = f"t-{new_id()}"
+    floor = timedelta(days=AUDIT_MIN_RETENTION_DAYS)
+    young = a_turn(tenant, new_id(), created_at=utcnow() - floor + timedelta(days=1))
+    await records.record_audit(young)
+    with pytest.raises(Exception, match="kept at least 183 days"):
+        await execute_raw(records, request, f"DELETE FROM audit_records WHERE id = '{young.id}'")
+    with pytest.raises(Exception, match="kept at least 183 days"):
+        await records.prune_audit(utcnow())
+    assert await records.audit_records(tenant) == [young]
+
+
+async def test_prune_deletes_what_is_past_retention_and_keeps_the_rest(records: Records) -> None:
+    tenant = f"t-{new_id()}"
+    now = utcnow()
+    expired = a_turn(tenant, new_id(), created_at=now - timedelta(days=2000))
+    kept = a_turn(tenant, new_id(), created_at=now - timedelta(days=1000))
+    recent = a_turn(tenant, new_id())
+    for record in (expired, kept, recent):
+        await records.record_audit(record)
+    assert await records.prune_audit(now - timedelta(days=1827)) >= 1
+    assert await records.audit_records(tenant) == [recent, kept]
+
+
+def test_the_append_only_guard_is_part_of_the_migration_checksum() -> None:
+    """Editing a backend's trigger is a schema change like any other: a new migration."""
+    audit = MIGRATIONS[-1]
+    assert dict(audit.backend_statements).keys() == {"sqlite", "postgres"}
+    stripped = replace(audit, backend_statements=(("sqlite", audit.backend_statements[0][1]),))
+    assert stripped.checksum != audit.checksum
+    assert audit.statements_for("sqlite") != audit.statements_for("postgres")

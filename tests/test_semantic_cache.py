@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from semantic_cache import CacheSettings, SemanticCache, open_semantic_cache
+from semantic_cache.breaker import CircuitBreaker
 from tests.support.redis_server import RedisServer, temporary_redis
 
 DIM = 384
@@ -254,3 +255,23 @@ async def test_redis_hanging_then_resuming() -> None:
             await resumes(cache)
         finally:
             await cache.close()
+
+
+def test_the_breaker_reports_each_trip_and_each_close_once() -> None:
+    """What the desk.cache.breaker.open gauge (and the CacheBreakerOpen alert) follows."""
+    now = [0.0]
+    changes: list[bool] = []
+    breaker = CircuitBreaker(2, 10.0, clock=lambda: now[0], on_change=changes.append)
+    breaker.failed()
+    assert changes == [] and breaker.allow()
+    breaker.failed()
+    assert changes == [True] and not breaker.allow()
+    now[0] = 11.0  # half-open: one trial, which fails and re-opens without a new report
+    assert breaker.allow()
+    breaker.failed()
+    assert changes == [True] and breaker.state == "open"
+    now[0] = 22.0
+    assert breaker.allow()
+    breaker.succeeded()
+    breaker.succeeded()
+    assert changes == [True, False] and breaker.state == "closed"

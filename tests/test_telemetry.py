@@ -20,15 +20,17 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from desk.api.app import create_app
 from guardrails.pii import RedactingFilter
 from supportdesk.config import Settings
 from telemetry import configure_telemetry, names, span
 from telemetry.logs import JsonFormatter
-from tests.support.desk_app import desk_settings, ingest_help_centre, running
+from tests.support.desk_app import client_for, desk_settings, ingest_help_centre
 from tests.support.fake_upstream import (
     Behaviour,
     FakeUpstream,
@@ -84,10 +86,15 @@ async def settings(
 
 
 @pytest.fixture(scope="module")
-async def client(
-    settings: Settings, spans: InMemorySpanExporter
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(settings, "cus_newcomer") as http:
+async def app(settings: Settings, spans: InMemorySpanExporter) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def client(app: FastAPI, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app, settings, "cus_newcomer") as http:
         yield http
 
 
@@ -187,13 +194,43 @@ async def test_a_cache_hit_is_on_the_lookups_span_and_skips_retrieval(
     client: httpx.AsyncClient, spans: InMemorySpanExporter
 ) -> None:
     question = "Is there a fee for ordering a replacement card?"
-    await ask(client, question)
+    first = turn_spans(spans, await ask(client, question))
+    store = one(first, "node cache_store").attributes or {}
+    assert (store["desk.cache.storable"], store["desk.cache.stored"]) == (True, True)
     cid = await ask(client, question)
     trace = turn_spans(spans, cid)
     lookup = one(trace, "node cache_lookup").attributes or {}
     assert lookup[names.CACHE_HIT] is True
     assert lookup[names.CACHE_SIMILARITY] == pytest.approx(1.0, abs=1e-3)
     assert not [s for s in trace if s.name in ("retrieval", "chat answer")]
+
+
+async def test_a_confirmed_action_is_traced_to_the_bank_write(
+    app: FastAPI, settings: Settings, spans: InMemorySpanExporter
+) -> None:
+    async with client_for(app, settings, "cus_chloe") as chloe:
+        cid = (await chloe.post("/v1/conversations")).json()["id"]
+        url = f"/v1/conversations/{cid}/messages"
+        assert (await chloe.post(url, json={"content": "I lost my card"})).status_code == 200
+        proposed = turn_spans(spans, cid)
+        assert (await chloe.post(url, json={"content": "yes"})).status_code == 200
+    read = one(proposed, "bank list_cards")
+    assert ancestors(read, proposed)[0] == "node cards"
+    assert (read.attributes or {})["desk.bank.rows"] >= 1  # type: ignore[operator]
+    assert (read.attributes or {})[names.TENANT] == "harbor"
+    finished = spans.get_finished_spans()
+    [second] = {
+        s.context.trace_id
+        for s in finished
+        if (s.attributes or {}).get(names.CONVERSATION_ID) == cid
+    } - {s.context.trace_id for s in proposed}
+    confirmed = [s for s in finished if s.context.trace_id == second]
+    write = one(confirmed, "bank freeze_card")
+    assert ancestors(write, confirmed)[0] == "execute_tool freeze_card"
+    assert (write.attributes or {})["desk.bank.changed"] is True
+    # The bank's rows stay in the bank: no card number or name on any span.
+    for traced in proposed + confirmed:
+        assert "Chloe" not in str(dict(traced.attributes or {}))
 
 
 async def test_metrics_move_after_turns(client: httpx.AsyncClient) -> None:
@@ -220,6 +257,10 @@ async def test_metrics_move_after_turns(client: httpx.AsyncClient) -> None:
         "desk_gateway_fallbacks_total",
         "gen_ai_client_token_usage_bucket",
         "desk_model_cost_USD_total",
+        "desk_node_duration_seconds_bucket",
+        "gen_ai_client_operation_duration_seconds_bucket",
+        "desk_turns_waiting",
+        "desk_budget_spent_USD",
     ):
         assert series in text, series
     assert total("desk_turns_total") >= 1

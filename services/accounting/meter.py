@@ -21,8 +21,7 @@ from typing import Any, Protocol
 
 from accounting.pricing import Pricing
 from gateway.errors import GatewayError, ModelGroupUnavailable
-from telemetry import span
-from telemetry.genai import describe_call, request_attributes
+from telemetry.genai import chat_span, describe_call
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +183,7 @@ class MeteredGateway:
         metadata: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
-        with span(
-            f"chat {group}", request_attributes("chat", group, max_tokens, temperature)
-        ) as traced:
+        with chat_span(group, max_tokens, temperature) as traced:
             meter = self._share_turn_budget(kwargs)
             completion = await self._gateway.complete(
                 group,
@@ -213,10 +210,7 @@ class MeteredGateway:
         A stream that fails after its first text is not recorded: the provider reported
         no usage for it, and a guess would make the ledger look exact when it is not.
         """
-        attributes = request_attributes(
-            "chat", group, kwargs.get("max_tokens"), kwargs.get("temperature")
-        )
-        with span(f"chat {group}", attributes) as traced:
+        with chat_span(group, kwargs.get("max_tokens"), kwargs.get("temperature")) as traced:
             meter = self._share_turn_budget(kwargs)
             kwargs["max_tokens"] = self._allowance(group, meter, kwargs.get("max_tokens"))
             async with aclosing(self._gateway.stream(group, messages, **kwargs)) as events:

@@ -62,9 +62,10 @@ def pending_in(snapshot: Any) -> dict[str, Any] | None:
     return None
 
 
-def resume(decision: Decision, text: str, *, superseded: bool = False) -> Step:
+def resume(decision: Decision, text: str, *, via: str, superseded: bool = False) -> Step:
+    """`via` is how the customer answered, for the audit: "button" or "message"."""
     said = text or (CONFIRM_TEXT if decision == "confirm" else DECLINE_TEXT)
-    value = {"decision": decision, "text": said, "superseded": superseded}
+    value = {"decision": decision, "text": said, "superseded": superseded, "via": via}
     return Step(Command(resume=value), said)
 
 
@@ -81,7 +82,7 @@ async def plan_turn(
     if answer is not None:
         approval_id, decision = answer
         if pending is not None and pending["id"] == approval_id:
-            return Plan((resume(decision, text or ""),))
+            return Plan((resume(decision, text or "", via="button"),))
         done = last_action(snapshot)
         if done is not None and done.get("approval_id") == approval_id:
             return Plan((), replay=done)
@@ -95,8 +96,8 @@ async def plan_turn(
         return Plan((new_message(text),))
     kind = reply_kind(text)
     if kind == "other":
-        return Plan((resume("decline", "", superseded=True), new_message(text)))
-    return Plan((resume(kind, text),))
+        return Plan((resume("decline", "", via="message", superseded=True), new_message(text)))
+    return Plan((resume(kind, text, via="message"),))
 
 
 def last_action(snapshot: Any) -> dict[str, Any] | None:

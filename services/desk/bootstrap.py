@@ -16,6 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from accounting import Budget, BudgetPolicy, MeteredGateway, Pricing
 from bank import Bank, open_bank
+from bank.traced import traced
 from desk.agents.graph import build_graph
 from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState, InputState
@@ -102,7 +103,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> AgentServi
         store=store,
         router=router,
         records=records,
-        bank=bank,
+        bank=traced(bank),
         cache=cache,
         injection_guard=injection_guard,
         indirect_guard=indirect_guard,

@@ -15,16 +15,18 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from accounting import BudgetExceeded, TurnMeter, start_turn_meter
+from accounting import BudgetExceeded, BudgetStatus, TurnMeter, start_turn_meter
+from desk import audit
 from desk.actions.catalogue import agent_of
 from desk.agents.state import DeskContext
 from desk.approvals import Plan
 from desk.bootstrap import Desk
 from desk.checkpointer import thread
-from desk.records import Conversation, UsageRecord
+from desk.records import AuditRecord, Conversation, UsageRecord
 from desk.records.base import utcnow
 from desk.turn_failures import fail_turn
 from desk.turn_watch import TurnWatch
+from telemetry import names
 from telemetry.instruments import instruments
 
 
@@ -66,6 +68,8 @@ class TurnGate:
                 "This conversation is still answering the previous "
                 "message; wait for it to finish, then send the next one.",
             )
+        waiting = instruments().turns_waiting
+        waiting.add(1)
         try:
             await asyncio.wait_for(self.slots().acquire(), timeout=self.wait_s)
         except TimeoutError as exc:
@@ -75,6 +79,8 @@ class TurnGate:
                 "The desk is handling too many conversations right now; "
                 "please retry in a few seconds.",
             ) from exc
+        finally:
+            waiting.add(-1)
         self._busy.add(conversation_id)
 
     def leave(self, conversation_id: str) -> None:
@@ -86,9 +92,20 @@ def month_start() -> datetime:
     return utcnow().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+def watch_budget(tenant: str, status: BudgetStatus) -> None:
+    """The spend and the limits as gauges, for the budget-burn alert (infra/observability)."""
+    metrics = instruments()
+    labels = {names.TENANT: tenant}
+    metrics.budget_spent.set(status.spent_usd, labels)
+    for kind, limit in (("soft", status.budget.soft_usd), ("hard", status.budget.hard_usd)):
+        if limit is not None:
+            metrics.budget_limit.set(limit, {**labels, "desk.budget.kind": kind})
+
+
 async def check_budget(desk: Desk, tenant: str) -> None:
     spent, _ = await desk.records.spend_since(tenant, month_start())
     status = desk.budgets.assess(tenant, spent)
+    watch_budget(tenant, status)
     if status.state == "hard_limit":
         raise TurnRejected(429, "budget_exhausted", str(BudgetExceeded(tenant, status)))
 
@@ -111,6 +128,33 @@ async def record_usage(desk: Desk, conversation: Conversation, meter: TurnMeter)
             )
             for call in meter.calls
         ]
+    )
+
+
+def turn_record(
+    conversation: Conversation,
+    trail: audit.TurnAudit,
+    meter: TurnMeter,
+    final: dict[str, Any],
+    actions: list[dict[str, Any]],
+    pending: dict[str, Any] | None,
+    outcome: str,
+) -> AuditRecord:
+    """The turn's audit record: what ran, what it cost, what was decided and by whom."""
+    return audit.new_record(
+        conversation.tenant,
+        conversation.id,
+        conversation.customer_id,
+        kind="turn",
+        outcome=outcome,
+        route=str(final.get("route") or ""),
+        intent=str(final.get("intent") or ""),
+        model_calls=tuple(audit.model_calls(meter, final.get("answered_by"))),
+        tools=tuple(audit.tools(actions, pending, conversation.customer_id)),
+        guardrails=tuple(trail.guardrails),
+        ai_generated=True,
+        ai_disclosed=audit.disclosed(final.get("messages") or ()),
+        cost_usd=round(meter.cost_usd, 8),
     )
 
 
@@ -178,6 +222,7 @@ async def run_turn(
     settings = desk.settings
     started = time.perf_counter()
     meter = start_turn_meter()
+    trail = audit.start_turn_audit()
     watch = TurnWatch(started, conversation.tenant)
     try:
         config: RunnableConfig = {
@@ -226,13 +271,20 @@ async def run_turn(
                             pending = next((p.value for p in part.get("interrupts", ())), pending)
             except Exception as exc:
                 await record_usage(desk, conversation, meter)
-                raise await fail_turn(
+                failure = await fail_turn(
                     desk, config, conversation, step.message, exc, "".join(shown)
-                ) from exc
+                )
+                outcome = f"failed:{failure.code}"
+                record = turn_record(conversation, trail, meter, final, actions, None, outcome)
+                await audit.write(desk.records, record)
+                raise failure from exc
         if pending is not None:
             yield TurnEvent("approval", pending)
         turns = await desk.records.count_turn(conversation.id)
         await record_usage(desk, conversation, meter)
+        outcome = audit.turn_outcome(final, pending)
+        record = turn_record(conversation, trail, meter, final, actions, pending, outcome)
+        await audit.write(desk.records, record)
         metadata = done_metadata(final)
         watch.finished(metadata, meter)
         metadata.update(

@@ -15,11 +15,13 @@ from weakref import WeakValueDictionary
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
+from desk import audit
 from desk.agents.handoff import AGENT
 from desk.auth import Principal
 from desk.bootstrap import Desk
 from desk.checkpointer import thread
 from desk.records import Conversation, Ticket
+from desk.records.base import AuditKind
 
 WAITING = "Your message is with our team; a person will reply here."
 # The customer is told when they are back with the AI (EU AI Act, Article 50(1)), as at
@@ -64,6 +66,7 @@ async def hold_for_agent(desk: Desk, conversation: Conversation, text: str) -> T
     if ticket is None:
         return None
     await append(desk, conversation.id, HumanMessage(content=text))
+    await record(desk, ticket, conversation.customer_id, "held_for_agent", "waiting_for_agent")
     return ticket
 
 
@@ -76,6 +79,8 @@ async def reply_as_agent(desk: Desk, ticket: Ticket, agent: Principal, text: str
         response_metadata={"route": "human", "agent_id": agent.subject, "ticket": ticket.reference},
     )
     await append(desk, ticket.conversation_id, message)
+    owner = await owner_of(desk, ticket)
+    await record(desk, ticket, owner, "agent_reply", "sent", agent=agent)
     return message
 
 
@@ -93,4 +98,38 @@ async def hand_back(desk: Desk, ticket: Ticket, agent: Principal) -> Ticket | No
                 response_metadata={"route": "handoff", "ticket": ticket.reference, "closed": True},
             ),
         )
+        owner = await owner_of(desk, ticket)
+        await record(desk, ticket, owner, "ticket_closed", "handed_back", agent=agent)
     return closed
+
+
+async def owner_of(desk: Desk, ticket: Ticket) -> str:
+    conversation = await desk.records.get_conversation(ticket.conversation_id, ticket.tenant)
+    return conversation.customer_id if conversation is not None else ""
+
+
+async def record(
+    desk: Desk,
+    ticket: Ticket,
+    customer_id: str,
+    kind: AuditKind,
+    outcome: str,
+    *,
+    agent: Principal | None = None,
+) -> None:
+    """The audit record of a step a person took while the conversation had a ticket."""
+    snapshot = await desk.graph.aget_state(thread(ticket.conversation_id))
+    messages = snapshot.values.get("messages", []) if snapshot else []
+    await audit.write(
+        desk.records,
+        audit.new_record(
+            ticket.tenant,
+            ticket.conversation_id,
+            customer_id,
+            kind=kind,
+            outcome=outcome,
+            agent_id=agent.subject if agent is not None else "",
+            route="human",
+            ai_disclosed=audit.disclosed(messages),
+        ),
+    )

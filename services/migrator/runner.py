@@ -26,6 +26,9 @@ class Tx(Protocol):
 
 
 class Database(Protocol):
+    # "sqlite" or "postgres": picks a migration's backend-only statements.
+    backend: str
+
     def exclusive(self) -> AbstractAsyncContextManager[Tx]:
         """A transaction that no other migrating process runs at the same time.
 
@@ -40,11 +43,21 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    # What one kind of database alone understands (triggers, functions), by backend:
+    # (("sqlite", (...)), ("postgres", (...))), run after `statements` on that backend.
+    backend_statements: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def statements_for(self, backend: str) -> tuple[str, ...]:
+        return self.statements + dict(self.backend_statements).get(backend, ())
 
     @property
     def checksum(self) -> str:
-        # Whitespace-insensitive, so reformatting a migration is not a change to it.
-        text = "\n;\n".join(" ".join(statement.split()) for statement in self.statements)
+        # Whitespace-insensitive, so reformatting a migration is not a change to it. Every
+        # backend's statements count, so the checksum is the same whichever database runs it.
+        parts = [" ".join(statement.split()) for statement in self.statements]
+        for backend, statements in sorted(self.backend_statements):
+            parts.extend(f"{backend}: " + " ".join(s.split()) for s in statements)
+        text = "\n;\n".join(parts)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -124,7 +137,7 @@ async def migrate(db: Database, component: str, migrations: Sequence[Migration])
             )
         stamp = datetime.now(UTC).isoformat()
         for migration in pending:
-            for statement in migration.statements:
+            for statement in migration.statements_for(db.backend):
                 await tx.execute(statement)
             await tx.execute(
                 INSERT_APPLIED,

@@ -16,7 +16,11 @@ class CircuitBreaker:
         failures: int,
         reset_s: float,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[bool], None] | None = None,
     ) -> None:
+        """`on_change(tripped)` is told each time the breaker trips (True: open, then
+        half-open) and each time a success closes it again (False)."""
+        self._on_change = on_change
         self._threshold = failures
         self._reset_s = reset_s
         self._clock = clock
@@ -43,12 +47,18 @@ class CircuitBreaker:
         return False
 
     def succeeded(self) -> None:
+        tripped = self._opened_at is not None
         self._failures = 0
         self._opened_at = None
         self._trial_running = False
+        if tripped and self._on_change is not None:
+            self._on_change(False)
 
     def failed(self) -> None:
         self._failures += 1
         self._trial_running = False
         if self._opened_at is not None or self._failures >= self._threshold:
+            tripping = self._opened_at is None
             self._opened_at = self._clock()
+            if tripping and self._on_change is not None:
+                self._on_change(True)

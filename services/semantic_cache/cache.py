@@ -26,6 +26,7 @@ from redis.exceptions import RedisError, ResponseError
 from semantic_cache import keys
 from semantic_cache.breaker import CircuitBreaker
 from semantic_cache.settings import CacheSettings
+from telemetry.instruments import instruments
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ class SemanticCache:
         self._redis = client
         self._settings = settings
         self._timeout_s = settings.op_timeout_ms / 1000.0
-        self._breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s)
+        self._breaker = CircuitBreaker(
+            settings.breaker_failures, settings.breaker_reset_s, on_change=_breaker_changed
+        )
 
     @property
     def client(self) -> redis.Redis:
@@ -243,6 +246,15 @@ class SemanticCache:
 
 
 _BYPASSED = object()
+
+
+def _breaker_changed(tripped: bool) -> None:
+    """The breaker's state as a gauge (the CacheBreakerOpen alert) and a log line."""
+    instruments().cache_breaker_open.set(int(tripped))
+    if tripped:
+        log.warning("semantic cache breaker opened: Redis is bypassed until a trial succeeds")
+    else:
+        log.info("semantic cache breaker closed: Redis answers again")
 
 
 def open_semantic_cache(settings: CacheSettings) -> SemanticCache:

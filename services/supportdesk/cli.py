@@ -4,10 +4,11 @@ supportdesk ingest [PATH ...] [--tenant T]   sync articles or a documents.jsonl 
 supportdesk serve                            run the API (uvicorn)
 supportdesk demo                             ingest, start the local model server and the API
 supportdesk modelserver                      run only the self-hosted model server
-supportdesk token [--customer ID | --agent ID] print a development bearer token
+supportdesk token [--customer ID | --agent ID | --operator ID]  a development bearer token
 supportdesk eval triage|retrieval|answers    measure quality: figures, a report with plots
 supportdesk eval cache|redteam ...           measure the cache and the guardrails
 supportdesk trace CONVERSATION_ID [--all]    a conversation's last turn (or all) as spans
+supportdesk audit prune [--days N]           delete audit records past their retention
 
 Every log line it writes has customer personal data masked (guardrails.pii).
 """
@@ -125,6 +126,10 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.agent:
         print(mint_token(settings, args.agent, tenant=args.tenant, role="agent", ttl_s=args.ttl))
+    elif args.operator:
+        print(
+            mint_token(settings, args.operator, tenant=args.tenant, role="operator", ttl_s=args.ttl)
+        )
     else:
         print(mint_token(settings, args.customer, tenant=args.tenant, ttl_s=args.ttl))
     return 0
@@ -145,6 +150,32 @@ def _trace(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     for spans in traces if args.all else traces[-1:]:
         print("\n".join(render(spans)))
+    return 0
+
+
+def _audit_prune(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from desk.records import open_records
+    from desk.records.base import AUDIT_MIN_RETENTION_DAYS, utcnow
+
+    days = args.days if args.days is not None else settings.audit_retention_days
+    if days < AUDIT_MIN_RETENTION_DAYS:
+        print(
+            f"--days {days} is below the legal floor of {AUDIT_MIN_RETENTION_DAYS} days: the "
+            "database refuses to delete younger audit records.",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def prune() -> int:
+        records = await open_records(settings)
+        try:
+            return await records.prune_audit(utcnow() - timedelta(days=days))
+        finally:
+            await records.close()
+
+    print(f"deleted {asyncio.run(prune())} audit records older than {days} days")
     return 0
 
 
@@ -178,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     traced.add_argument("--all", action="store_true", help="every turn, not only the last")
     traced.set_defaults(handler=_trace)
 
+    audit = commands.add_parser("audit", help="the audit trail's retention")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="WHAT")
+    prune = audit_commands.add_parser(
+        "prune", help="delete audit records older than AUDIT_RETENTION_DAYS (run it daily)"
+    )
+    prune.add_argument("--days", type=int, help="keep this many days instead (at least 183)")
+    prune.set_defaults(handler=_audit_prune)
+
     evaluate = commands.add_parser("eval", help="measure the desk on data in EVAL_FORMAT.md")
     evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
     from semantic_cache.evaluate import add_arguments as add_cache_arguments
@@ -202,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     who = token.add_mutually_exclusive_group()
     who.add_argument("--customer", default="cus_alice", help="customer id (default cus_alice)")
     who.add_argument("--agent", metavar="AGENT_ID", help="a support agent's token instead")
+    who.add_argument(
+        "--operator", metavar="OPERATOR_ID", help="an operator's token (audit trail, usage)"
+    )
     token.add_argument("--tenant", help="defaults to TENANT (harbor)")
     token.add_argument("--ttl", type=int, help="lifetime in seconds (default AUTH_TOKEN_TTL_S)")
     token.add_argument("--list", action="store_true", help="list the demo customers and exit")

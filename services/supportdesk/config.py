@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     port: int = 8000
     max_message_chars: int = Field(2000, ge=1)
     max_turns: int = Field(50, ge=1)
+    audit_retention_days: int = Field(
+        1827,
+        ge=183,
+        description="Audit records older than this are deleted by `supportdesk audit prune`; "
+        "at least 183 (the database refuses younger deletes). docs/adr/0019.",
+    )
     max_body_bytes: int = Field(16_384, ge=1024)
     turn_timeout_s: float = Field(60.0, gt=0)
     max_graph_steps: int = Field(12, ge=4)

@@ -2,12 +2,13 @@
 attributed after the GenAI semantic conventions where they exist (ADR 0019)."""
 
 from telemetry.providers import Telemetry, configure_telemetry, current_telemetry
-from telemetry.spans import set_attributes, span, traced_node
+from telemetry.spans import current_trace_id, set_attributes, span, traced_node
 
 __all__ = [
     "Telemetry",
     "configure_telemetry",
     "current_telemetry",
+    "current_trace_id",
     "set_attributes",
     "span",
     "traced_node",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,24 @@ def describe_call(target: Span, call: ModelCall, completion: Any) -> None:
             names.COST_USD: round(call.cost_usd, 8),
         }
     )
+
+
+@contextmanager
+def chat_span(group: str, max_tokens: int | None, temperature: float | None) -> Iterator[Span]:
+    """One model call as the agents make it (`chat {group}`), its duration recorded in
+    `gen_ai.client.operation.duration` by group and, when it failed, `error.type`."""
+    started = time.perf_counter()
+    labels: dict[str, str] = {names.OPERATION: "chat", names.REQUEST_MODEL: group}
+    try:
+        with span(
+            f"chat {group}", request_attributes("chat", group, max_tokens, temperature)
+        ) as current:
+            yield current
+    except BaseException as exc:
+        labels["error.type"] = type(exc).__name__
+        raise
+    finally:
+        instruments().operation_duration.record(time.perf_counter() - started, labels)
 
 
 @contextmanager

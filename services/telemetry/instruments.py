@@ -30,6 +30,8 @@ DURATION_BUCKETS: Final = (
     30.0,
     60.0,
 )
+# Graph nodes run from a millisecond (a rule) to the whole answer stream.
+NODE_BUCKETS: Final = (0.001, 0.0025, *DURATION_BUCKETS)
 TOKEN_BUCKETS: Final = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536)
 
 
@@ -84,6 +86,37 @@ class Instruments:
             "desk.approvals.pending",
             unit="{approval}",
             description="Actions proposed and waiting for the customer's yes or no.",
+        )
+
+        self.node_duration = meter.create_histogram(
+            "desk.node.duration",
+            unit="s",
+            description="One graph node (triage, retrieve, answer, ...), by node and outcome.",
+        )
+        self.turns_waiting = meter.create_up_down_counter(
+            "desk.turns.waiting",
+            unit="{turn}",
+            description="Turns queued for a slot (the admission queue's depth).",
+        )
+        self.cache_breaker_open = meter.create_gauge(
+            "desk.cache.breaker.open",
+            unit="1",
+            description="1 while the semantic cache's circuit breaker is open (Redis bypassed).",
+        )
+        self.budget_spent = meter.create_gauge(
+            "desk.budget.spent",
+            unit="USD",
+            description="A tenant's model spend this month, as of its latest turn.",
+        )
+        self.budget_limit = meter.create_gauge(
+            "desk.budget.limit",
+            unit="USD",
+            description="A tenant's monthly model budget, by desk.budget.kind (soft, hard).",
+        )
+        self.audit_write_failures = meter.create_counter(
+            "desk.audit.write_failures",
+            unit="{record}",
+            description="Audit records that could not be written, by kind.",
         )
 
 

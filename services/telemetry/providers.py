@@ -28,7 +28,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from telemetry.instruments import DURATION_BUCKETS, TOKEN_BUCKETS
+from telemetry.instruments import DURATION_BUCKETS, NODE_BUCKETS, TOKEN_BUCKETS
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,10 @@ def _views() -> list[View]:
     return [
         View(instrument_name="desk.turn.*", aggregation=durations),
         View(instrument_name="gen_ai.client.operation.duration", aggregation=durations),
+        View(
+            instrument_name="desk.node.duration",
+            aggregation=ExplicitBucketHistogramAggregation(list(NODE_BUCKETS)),
+        ),
         View(
             instrument_name="gen_ai.client.token.usage",
             aggregation=ExplicitBucketHistogramAggregation(list(TOKEN_BUCKETS)),

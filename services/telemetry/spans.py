@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from telemetry import names
+from telemetry.instruments import instruments
 
 TRACER = "harbor.desk"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,6 +54,12 @@ def span(name: str, attributes: Mapping[str, Value | None] | None = None) -> Ite
             raise
 
 
+def current_trace_id() -> str:
+    """The current trace's id as hex (what trace backends and the trace log show), or ""."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else ""
+
+
 def set_attributes(attributes: Mapping[str, Value | None], target: Span | None = None) -> None:
     """On `target` or the current span; None values are left out."""
     target = target or trace.get_current_span()
@@ -69,17 +77,35 @@ def traced_node(name: str, node: F) -> F:
 
         @functools.wraps(node)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
-            with span(f"node {name}", _identity(name, args, kwargs)):
+            with _node(name, args, kwargs):
                 return await node(*args, **kwargs)
 
         return run_async  # type: ignore[return-value]
 
     @functools.wraps(node)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with span(f"node {name}", _identity(name, args, kwargs)):
+        with _node(name, args, kwargs):
             return node(*args, **kwargs)
 
     return run  # type: ignore[return-value]
+
+
+@contextmanager
+def _node(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[None]:
+    """The node's span, and its duration in `desk.node.duration` by node and outcome."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        with span(f"node {name}", _identity(name, args, kwargs)):
+            yield
+        outcome = "ok"
+    except GraphBubbleUp:
+        outcome = "interrupted"  # an approval waiting for the customer
+        raise
+    finally:
+        instruments().node_duration.record(
+            time.perf_counter() - started, {names.NODE: name, "desk.outcome": outcome}
+        )
 
 
 def _identity(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Value | None]:

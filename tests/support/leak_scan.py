@@ -2,18 +2,24 @@
 
 Span attributes and span events (exception messages included) are scanned as they end;
 log records are scanned as production writes them, through the same redacting filter and
-JSON formatter, on a copy so the tests' own log capture is untouched.
+JSON formatter, on a copy so the tests' own log capture is untouched; audit records are
+scanned as either records backend writes them, every field as stored.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, field
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
+from desk.records import AuditRecord
+from desk.records.postgres import PostgresRecords
+from desk.records.sqlite import SqliteRecords
 from guardrails.pii import RedactingFilter, find
 from telemetry.logs import JsonFormatter
 
@@ -54,3 +60,30 @@ class LogScanner(logging.Handler):
         written = copy.copy(record)
         self._redacting.filter(written)
         self._leaks.scan(f"log {record.name}", iter([self._json.format(written)]))
+
+
+def scan_audit(leaks: Leaks, record: AuditRecord) -> None:
+    leaks.scan(f"audit record {record.kind}", iter(astuple(record)))
+
+
+@contextmanager
+def scanning_audit_records(leaks: Leaks) -> Iterator[None]:
+    """Every audit record either backend writes is scanned before it is stored."""
+    originals = {cls: cls.record_audit for cls in (SqliteRecords, PostgresRecords)}
+
+    def scanned(
+        write: Callable[[Any, AuditRecord], Awaitable[None]],
+    ) -> Callable[[Any, AuditRecord], Awaitable[None]]:
+        async def record_audit(self: Any, record: AuditRecord) -> None:
+            scan_audit(leaks, record)
+            await write(self, record)
+
+        return record_audit
+
+    for cls, write in originals.items():
+        cls.record_audit = scanned(write)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for cls, write in originals.items():
+            cls.record_audit = write  # type: ignore[method-assign]

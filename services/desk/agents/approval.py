@@ -82,6 +82,7 @@ def make_approval(services: AgentServices):  # type: ignore[no-untyped-def]
             "approval_id": proposal["id"],
             "action": proposal["action"],
             "decision": "confirm" if confirmed else "decline",
+            "via": str(answer.get("via") or ""),
             **(outcome or {"status": "declined"}),
         }
         emit("action", record)

@@ -129,6 +129,9 @@ def make_cache_store(services: AgentServices):  # type: ignore[no-untyped-def]
             covered=bool(state.get("covered")),
             retrieval_used_history=bool(state.get("retrieval_used_history")),
         )
+        set_attributes(
+            {"desk.cache.storable": decision.cacheable, "desk.cache.why": decision.reason}
+        )
         if cache is None or intent is None or not decision.cacheable:
             return {}
         tenant = runtime.context.tenant
@@ -149,6 +152,7 @@ def make_cache_store(services: AgentServices):  # type: ignore[no-untyped-def]
             {"answered_by": dict(state.get("answered_by", {})), "cost_usd": cost},
             confidence=state.get("intent_share"),
         )
+        set_attributes({"desk.cache.stored": bool(stored)})
         if stored:
             log.debug("cached the answer to %r for tenant %s", question, tenant)
         return {}

@@ -20,6 +20,7 @@ from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState
 from desk.agents.transcript import last_customer_message
 from desk.agents.triage import FRESH_TURN
+from desk.audit import note_guardrail
 from desk.records import GuardrailEvent
 from gateway.errors import ModelGroupUnavailable
 from guardrails import SAFE_REPLY, InjectionGuard, Verdict
@@ -54,6 +55,7 @@ def make_guard(services: AgentServices):  # type: ignore[no-untyped-def]
                 "desk.guardrail.family": verdict.family if verdict.flagged else None,
             }
         )
+        note_guardrail("injection", "refused" if verdict.flagged else "passed", verdict.score)
         if not verdict.flagged:
             return {"route": ""}
         instruments().guardrail_blocks.add(1, {names.GUARDRAIL: "injection"})

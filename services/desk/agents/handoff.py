@@ -20,6 +20,7 @@ from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState
 from desk.agents.transcript import earlier_turns, last_customer_message
 from desk.records.base import TranscriptLine
+from telemetry import set_attributes
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,13 @@ def make_handoff(services: AgentServices):  # type: ignore[no-untyped-def]
             summary,
             transcript=ticket_transcript(messages),
             route=state.get("handoff_from") or state.get("route") or "",
+        )
+        set_attributes(
+            {
+                "desk.handoff.reason": reason,
+                "desk.ticket.reference": ticket.reference,
+                "desk.handoff.summary_fallback": summary == fallback_summary(transcript),
+            }
         )
         text = replies.handoff_notice(ticket.reference, HOURS)
         ticket_view = {"reference": ticket.reference, "status": ticket.status, "summary": summary}

@@ -31,6 +31,7 @@ from desk.agents.privacy import keeps_self_hosted, personal_data_in
 from desk.agents.services import AgentServices
 from desk.agents.state import AnsweredBy, Citation, DeskContext, DeskState, Source
 from desk.agents.transcript import earlier_turns, last_customer_message
+from desk.audit import note_guardrail
 from gateway.errors import ModelGroupUnavailable
 from gateway.stream_events import StreamCompleted, StreamFailed, TextDelta
 from guardrails import Finding, IndirectGuard
@@ -153,6 +154,7 @@ async def record_neutralised(
 ) -> None:
     """One event per chunk: its id and the rules that fired, never the planted text."""
     strongest = max(findings, key=lambda f: f.score)
+    note_guardrail("indirect_injection", "neutralised", strongest.score)
     log.warning("cut %d planted sentence(s) from %s: %s", len(findings), chunk, strongest.reason)
     await record(
         services,
@@ -177,6 +179,16 @@ def citations_for(sources: list[Source], cited: tuple[int, ...]) -> list[Citatio
         )
         for n in cited
     ]
+
+
+def grounding_outcome(grounded: bool, streamed: Streamed, replaced: str | None) -> str:
+    """For the audit: the generated answer was replaced unseen by the sources' own words,
+    cut at an invented citation, or shown whole (grounded or not)."""
+    if replaced is not None:
+        return f"replaced:{replaced}"
+    if streamed.truncated:
+        return "truncated"
+    return "grounded" if grounded else "not_grounded"
 
 
 def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
@@ -219,6 +231,7 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
             text = completion.text.strip()
             emit_text(text)
         grounding = check_citations(text, len(sources))
+        note_guardrail("grounding", grounding_outcome(grounding.grounded, streamed, replaced))
         citations = citations_for(sources, grounding.cited)
         answered_by = AnsweredBy(
             group=completion.model_group,

@@ -27,6 +27,7 @@ from desk.agents.events import emit, emit_text
 from desk.agents.services import AgentServices
 from desk.agents.state import DeskContext, DeskState
 from desk.agents.transcript import last_customer_message
+from desk.audit import note_guardrail
 
 NOT_YOURS = (
     "I can only look at and act on your own Harbor Bank accounts and cards, the ones of the "
@@ -143,4 +144,5 @@ def question_pending(state: DeskState) -> dict[str, Any] | None:
 
 def refuse_other_customer(agent: str) -> dict[str, Any]:
     emit("guardrail", {"kind": "other_customer", "action": "refused"})
+    note_guardrail("other_customer", "refused")
     return reply(agent, NOT_YOURS, guardrail="other_customer")

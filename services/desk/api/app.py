@@ -10,7 +10,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from desk.api.errors import install_error_handlers
 from desk.api.limits import BodySizeLimit
-from desk.api.routes import agents, conversations, health, usage
+from desk.api.routes import agents, audit, conversations, health, usage
 from desk.auth import TokenVerifier
 from desk.bootstrap import start_desk
 from desk.turns import TurnGate
@@ -43,4 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.include_router(usage.router)
     app.include_router(agents.router)
+    app.include_router(audit.router)
     return app

@@ -80,6 +80,30 @@ async def current_agent(principal: Annotated[Principal, Depends(current_principa
     return principal
 
 
+async def current_operator(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    if principal.role != "operator":
+        raise HTTPException(
+            403,
+            {
+                "code": "operators_only",
+                "message": "The audit trail is for operators; `supportdesk token --operator "
+                "ID` mints a development token.",
+            },
+        )
+    return principal
+
+
+async def current_staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if principal.role not in ("agent", "operator"):
+        raise HTTPException(
+            403,
+            {"code": "staff_only", "message": "This endpoint is for support agents and operators."},
+        )
+    return principal
+
+
 async def current_tenant(principal: Annotated[Principal, Depends(current_principal)]) -> str:
     return principal.tenant
 
@@ -90,4 +114,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 CustomerDep = Annotated[Principal, Depends(current_customer)]
 AgentDep = Annotated[Principal, Depends(current_agent)]
+OperatorDep = Annotated[Principal, Depends(current_operator)]
+StaffDep = Annotated[Principal, Depends(current_staff)]
 TenantDep = Annotated[str, Depends(current_tenant)]

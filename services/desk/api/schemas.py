@@ -183,3 +183,62 @@ class AgentReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, description="Shown to the customer as the agent's reply.")
+
+
+class ModelCallOut(BaseModel):
+    group: str
+    deployment: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    cached: bool = Field(description="A semantic-cache answer that stood in for a model call.")
+
+
+class ToolOut(BaseModel):
+    action: str
+    approval_id: str
+    decision: Literal["pending", "confirm", "decline"]
+    decided_by: str = Field(description="The authenticated customer who answered; '' if pending.")
+    decided_via: str = Field(description="'button' (a structured approval) or 'message'.")
+    status: str = Field(description="pending, done, refused, failed, declined or replayed.")
+
+
+class GuardrailOut(BaseModel):
+    guardrail: str
+    outcome: str
+    score: float | None
+
+
+class AuditRecordOut(BaseModel):
+    """One conversation step as the audit trail keeps it: identifiers, decisions and
+    costs, never message text."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    created_at: datetime
+    conversation_id: str
+    customer_id: str
+    kind: Literal["conversation_started", "turn", "held_for_agent", "agent_reply", "ticket_closed"]
+    outcome: str
+    agent_id: str = Field(description="The support agent, for human replies and closes.")
+    route: str
+    intent: str
+    model_calls: list[ModelCallOut]
+    tools: list[ToolOut]
+    guardrails: list[GuardrailOut]
+    ai_generated: bool = Field(description="The reply was written by the AI assistant.")
+    ai_disclosed: bool = Field(
+        description="The customer had been told they were talking to an AI (EU AI Act Art. 50)."
+    )
+    cost_usd: float
+    trace_id: str = Field(description="The step's trace: `supportdesk trace` or your backend.")
+
+
+class AuditPage(BaseModel):
+    tenant: str
+    records: list[AuditRecordOut] = Field(description="Newest first.")
+    next_until: datetime | None = Field(
+        description="Pass as `until` for the next (older) page; null on the last page."
+    )

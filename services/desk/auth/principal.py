@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Role = Literal["customer", "agent"]
+Role = Literal["customer", "agent", "operator"]
 
 
 @dataclass(frozen=True)
 class Principal:
-    """A customer of a tenant, or a support agent of a tenant (a person who takes tickets)."""
+    """A customer of a tenant, a support agent (a person who takes tickets), or an operator
+    (who reads the tenant's audit trail and spend: compliance, on-call; no conversations)."""
 
     tenant: str
-    subject: str  # the customer id for customers, the agent's id for agents
+    subject: str  # the customer's, agent's or operator's id
     role: Role = "customer"
 
     @property

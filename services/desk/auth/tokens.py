@@ -1,6 +1,6 @@
 """Verifying bearer tokens: HS256 with a shared secret by default, RS256 against a JWKS URL.
 
-Claims: `sub` (customer or agent id), `tenant`, `role` ("customer" or "agent"; customer
+Claims: `sub` (the caller's id), `tenant`, `role` ("customer", "agent" or "operator"; customer
 when absent), and the standard `exp`, `iss`, `aud`, all required. In development the
 desk signs and verifies with `AUTH_JWT_SECRET` (`supportdesk token` mints one); in
 production an identity provider signs with its private key and the desk fetches the public
@@ -18,7 +18,7 @@ import jwt
 from desk.auth.principal import Principal, Role
 from supportdesk.config import Settings
 
-ROLES: tuple[Role, ...] = ("customer", "agent")
+ROLES: tuple[Role, ...] = ("customer", "agent", "operator")
 LEEWAY_S = 30  # clock skew tolerated between the issuer and the desk
 
 

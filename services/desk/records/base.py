@@ -7,7 +7,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, TypedDict
+from typing import Any, Literal, Protocol, TypedDict
+
+# The floor under audit retention: the database refuses to delete a younger record. Six
+# months is the EU AI Act's minimum for a deployer's logs (Art. 26(6)); docs/adr/0019.
+AUDIT_MIN_RETENTION_DAYS = 183
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,81 @@ class GuardrailEvent:
         )
 
 
+class ModelCallEntry(TypedDict):
+    """A model call of the turn, or (`cached`) the cached answer that stood in for one."""
+
+    group: str
+    deployment: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    cached: bool
+
+
+class ToolEntry(TypedDict):
+    """An action proposed or carried out, with its approval decision and who made it."""
+
+    action: str
+    approval_id: str
+    decision: str  # "pending" | "confirm" | "decline"
+    decided_by: str  # the authenticated customer who answered; "" while pending
+    decided_via: str  # "button" (a structured approval) | "message" (a typed yes or no) | ""
+    status: str  # "pending" | "done" | "refused" | "failed" | "declined" | "replayed"
+
+
+class GuardrailEntry(TypedDict):
+    guardrail: str  # "injection" | "indirect_injection" | "other_customer" | "grounding"
+    # "passed" | "refused" | "neutralised" | "grounded" | "not_grounded" | "truncated" |
+    # "replaced:<why>" (an ungrounded answer replaced unseen by the sources' own words)
+    outcome: str
+    score: float | None
+
+
+AuditKind = Literal[
+    "conversation_started", "turn", "held_for_agent", "agent_reply", "ticket_closed"
+]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What happened at one step of a conversation, for the people who must account for
+    it: who, which route, which models at what cost, which actions and who approved them,
+    which guardrails fired, and whether the customer knew they were talking to an AI.
+    Identifiers and decisions only, never message text. Append-only: nothing updates or
+    deletes a record but the retention prune (docs/adr/0019)."""
+
+    id: str
+    tenant: str
+    conversation_id: str
+    customer_id: str
+    kind: AuditKind
+    # "answered" | "awaiting_approval" | "handed_off" | "refused" | "failed:<code>" | ...
+    outcome: str
+    created_at: datetime
+    agent_id: str = ""  # the support agent, for human replies and closes
+    route: str = ""
+    intent: str = ""
+    model_calls: tuple[ModelCallEntry, ...] = ()
+    tools: tuple[ToolEntry, ...] = ()
+    guardrails: tuple[GuardrailEntry, ...] = ()
+    ai_generated: bool = False  # the reply was written by the assistant
+    ai_disclosed: bool = False  # the customer had been told it is an AI before this reply
+    cost_usd: float = 0.0
+    trace_id: str = ""  # the turn's trace, for `supportdesk trace` or the tracing backend
+
+    @classmethod
+    def new(cls, tenant: str, conversation_id: str, customer_id: str, **fields: Any) -> AuditRecord:
+        return cls(
+            id=str(uuid.uuid4()),
+            tenant=tenant,
+            conversation_id=conversation_id,
+            customer_id=customer_id,
+            created_at=utcnow(),
+            **fields,
+        )
+
+
 @dataclass(frozen=True)
 class UsageLine:
     """Usage summed per model over a period."""
@@ -252,6 +331,28 @@ class Records(Protocol):
         ...
 
     async def conversation_spend(self, conversation_id: str, tenant: str) -> float: ...
+
+    async def record_audit(self, record: AuditRecord) -> None:
+        """Append one record; there is no update, and only `prune_audit` deletes."""
+        ...
+
+    async def audit_records(
+        self,
+        tenant: str,
+        *,
+        conversation_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditRecord]:
+        """Newest first; `since` is inclusive and `until` exclusive, so a page's oldest
+        `created_at` passed as the next `until` reads on without repeats."""
+        ...
+
+    async def prune_audit(self, before: datetime) -> int:
+        """Delete records older than `before` (the retention period); returns how many.
+        The database refuses to delete one younger than `AUDIT_MIN_RETENTION_DAYS`."""
+        ...
 
     async def ping(self) -> bool: ...
 

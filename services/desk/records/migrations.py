@@ -107,10 +107,84 @@ _GUARDRAIL_EVENTS = (
     " ON guardrail_events (conversation_id, created_at)",
 )
 
+_AUDIT_RECORDS = (
+    # One row per conversation step (docs/adr/0019): identifiers, decisions and costs as
+    # JSON lists, never message text. No foreign key, like guardrail events: a record must
+    # outlive nothing it points at.
+    """
+    CREATE TABLE IF NOT EXISTS audit_records (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        route TEXT NOT NULL,
+        intent TEXT NOT NULL,
+        model_calls TEXT NOT NULL,
+        tools TEXT NOT NULL,
+        guardrails TEXT NOT NULL,
+        ai_generated INTEGER NOT NULL,
+        ai_disclosed INTEGER NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL,
+        trace_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS audit_records_by_tenant ON audit_records (tenant, created_at)",
+    "CREATE INDEX IF NOT EXISTS audit_records_by_conversation"
+    " ON audit_records (conversation_id, created_at)",
+)
+# Append-only in the database itself, not only in the code: no row is ever updated, and
+# none younger than the legal floor (AUDIT_MIN_RETENTION_DAYS, 183) can be deleted, so
+# the retention prune is the only delete that succeeds. Stored times are UTC ISO text.
+_AUDIT_APPEND_ONLY_SQLITE = (
+    """
+    CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records
+    BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS audit_records_kept BEFORE DELETE ON audit_records
+    WHEN OLD.created_at > strftime('%Y-%m-%dT%H:%M:%S', 'now', '-183 days')
+    BEGIN SELECT RAISE(ABORT, 'audit records are kept at least 183 days'); END
+    """,
+)
+_AUDIT_APPEND_ONLY_POSTGRES = (
+    """
+    CREATE OR REPLACE FUNCTION audit_records_guard() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' THEN
+            RAISE EXCEPTION 'audit records are append-only';
+        END IF;
+        IF OLD.created_at > to_char(
+            (now() AT TIME ZONE 'UTC') - INTERVAL '183 days', 'YYYY-MM-DD"T"HH24:MI:SS'
+        ) THEN
+            RAISE EXCEPTION 'audit records are kept at least 183 days';
+        END IF;
+        RETURN OLD;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE OR REPLACE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE
+    ON audit_records FOR EACH ROW EXECUTE FUNCTION audit_records_guard()
+    """,
+)
+
 MIGRATIONS = (
     Migration(1, "conversations, tickets, usage", _CONVERSATIONS_TICKETS_USAGE),
     Migration(2, "failed turns", _FAILED_TURNS),
     Migration(3, "conversation owner", _CONVERSATION_OWNER),
     Migration(4, "ticket handoff", _TICKET_HANDOFF),
     Migration(5, "guardrail events", _GUARDRAIL_EVENTS),
+    Migration(
+        6,
+        "audit records",
+        _AUDIT_RECORDS,
+        backend_statements=(
+            ("sqlite", _AUDIT_APPEND_ONLY_SQLITE),
+            ("postgres", _AUDIT_APPEND_ONLY_POSTGRES),
+        ),
+    ),
 )

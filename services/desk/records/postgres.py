@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
 from desk.records import sql
 from desk.records.base import (
+    AuditRecord,
     Conversation,
     FailedTurn,
     GuardrailEvent,
@@ -97,6 +99,14 @@ class PostgresRecords(SharedReads):
 
     async def record_failed_turn(self, failed: FailedTurn) -> None:
         await self._execute(sql.INSERT_FAILED_TURN, *sql.failed_turn_params(failed))
+
+    async def record_audit(self, record: AuditRecord) -> None:
+        await self._execute(sql.INSERT_AUDIT, *sql.audit_params(record))
+
+    async def prune_audit(self, before: datetime) -> int:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(sql.PRUNE_AUDIT, (sql.stored_time(before),))
+            return cursor.rowcount
 
     async def close(self) -> None:
         await self._pool.close()

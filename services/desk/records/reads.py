@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from desk.records import sql
-from desk.records.base import Conversation, FailedTurn, GuardrailEvent, Ticket, UsageLine
+from desk.records.base import (
+    AuditRecord,
+    Conversation,
+    FailedTurn,
+    GuardrailEvent,
+    Ticket,
+    UsageLine,
+)
 
 
 class SharedReads(ABC):
@@ -51,9 +58,26 @@ class SharedReads(ABC):
         since: datetime | None = None,
         limit: int = 100,
     ) -> list[GuardrailEvent]:
-        query, params = sql.guardrail_events_query(tenant, conversation_id, since, limit)
+        query, params = sql.newest_first(
+            "guardrail_events", sql.GUARDRAIL_EVENT_COLUMNS, tenant, conversation_id, since, limit
+        )
         rows = await self._fetchall(query, *params)
         return [sql.guardrail_event_from_row(row) for row in rows]
+
+    async def audit_records(
+        self,
+        tenant: str,
+        *,
+        conversation_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditRecord]:
+        query, params = sql.newest_first(
+            "audit_records", sql.AUDIT_COLUMNS, tenant, conversation_id, since, limit, until
+        )
+        rows = await self._fetchall(query, *params)
+        return [sql.audit_from_row(row) for row in rows]
 
     async def failed_turns(self, conversation_id: str, tenant: str) -> list[FailedTurn]:
         rows = await self._fetchall(sql.SELECT_FAILED_TURNS, conversation_id, tenant)

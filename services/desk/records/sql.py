@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from desk.records.base import (
+    AuditRecord,
     Conversation,
     FailedTurn,
     GuardrailEvent,
@@ -67,6 +68,16 @@ INSERT_GUARDRAIL_EVENT = (
     f"INSERT INTO guardrail_events ({GUARDRAIL_EVENT_COLUMNS})"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
+
+AUDIT_COLUMNS = (
+    "id, tenant, conversation_id, customer_id, kind, outcome, agent_id, route, intent,"
+    " model_calls, tools, guardrails, ai_generated, ai_disclosed, cost_usd, trace_id, created_at"
+)
+INSERT_AUDIT = (
+    f"INSERT INTO audit_records ({AUDIT_COLUMNS})"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+PRUNE_AUDIT = "DELETE FROM audit_records WHERE created_at < %s"
 
 INSERT_FAILED_TURN = (
     "INSERT INTO failed_turns (id, tenant, conversation_id, message, code, reason, retryable,"
@@ -161,10 +172,17 @@ def list_tickets_query(status: str) -> str:
         raise ValueError(f"ticket status must be one of {sorted(LIST_QUERIES)}") from None
 
 
-def guardrail_events_query(
-    tenant: str, conversation_id: str | None, since: datetime | None, limit: int
+def newest_first(
+    table: str,
+    columns: str,
+    tenant: str,
+    conversation_id: str | None,
+    since: datetime | None,
+    limit: int,
+    until: datetime | None = None,
 ) -> tuple[str, tuple[Any, ...]]:
-    """Newest first, filtered by whichever of conversation and time were given."""
+    """A tenant's rows of `table` newest first, filtered by whichever of conversation and
+    time range were given (`since` inclusive, `until` exclusive)."""
     where, params = ["tenant = %s"], [tenant]
     if conversation_id is not None:
         where.append("conversation_id = %s")
@@ -172,8 +190,11 @@ def guardrail_events_query(
     if since is not None:
         where.append("created_at >= %s")
         params.append(stored_time(since))
+    if until is not None:
+        where.append("created_at < %s")
+        params.append(stored_time(until))
     query = (
-        f"SELECT {GUARDRAIL_EVENT_COLUMNS} FROM guardrail_events WHERE {' AND '.join(where)}"
+        f"SELECT {columns} FROM {table} WHERE {' AND '.join(where)}"
         " ORDER BY created_at DESC, id LIMIT %s"
     )
     return query, (*params, limit)
@@ -254,4 +275,48 @@ def failed_turn_from_row(row: tuple[Any, ...]) -> FailedTurn:
         retryable=bool(row[6]),
         shown=row[7],
         created_at=datetime.fromisoformat(row[8]),
+    )
+
+
+def audit_params(record: AuditRecord) -> tuple[Any, ...]:
+    return (
+        record.id,
+        record.tenant,
+        record.conversation_id,
+        record.customer_id,
+        record.kind,
+        record.outcome,
+        record.agent_id,
+        record.route,
+        record.intent,
+        json.dumps(list(record.model_calls)),
+        json.dumps(list(record.tools)),
+        json.dumps(list(record.guardrails)),
+        int(record.ai_generated),
+        int(record.ai_disclosed),
+        record.cost_usd,
+        record.trace_id,
+        stored_time(record.created_at),
+    )
+
+
+def audit_from_row(row: tuple[Any, ...]) -> AuditRecord:
+    return AuditRecord(
+        id=row[0],
+        tenant=row[1],
+        conversation_id=row[2],
+        customer_id=row[3],
+        kind=row[4],
+        outcome=row[5],
+        agent_id=row[6],
+        route=row[7],
+        intent=row[8],
+        model_calls=tuple(json.loads(row[9])),
+        tools=tuple(json.loads(row[10])),
+        guardrails=tuple(json.loads(row[11])),
+        ai_generated=bool(row[12]),
+        ai_disclosed=bool(row[13]),
+        cost_usd=float(row[14]),
+        trace_id=row[15],
+        created_at=datetime.fromisoformat(row[16]),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import aiosqlite
 
 from desk.records import sql
 from desk.records.base import (
+    AuditRecord,
     Conversation,
     FailedTurn,
     GuardrailEvent,
@@ -133,6 +135,17 @@ class SqliteRecords(SharedReads):
         async with self._lock:
             await self.db.execute(_q(sql.INSERT_FAILED_TURN), sql.failed_turn_params(failed))
             await self.db.commit()
+
+    async def record_audit(self, record: AuditRecord) -> None:
+        async with self._lock:
+            await self.db.execute(_q(sql.INSERT_AUDIT), sql.audit_params(record))
+            await self.db.commit()
+
+    async def prune_audit(self, before: datetime) -> int:
+        async with self._lock:
+            cursor = await self.db.execute(_q(sql.PRUNE_AUDIT), (sql.stored_time(before),))
+            await self.db.commit()
+        return cursor.rowcount
 
     async def close(self) -> None:
         if self._db is not None:

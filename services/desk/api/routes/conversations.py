@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from langchain_core.messages import AIMessage
 from starlette.background import BackgroundTask
 
+from desk import audit
 from desk.agents.graph import TURN_ENDS
 from desk.agents.replies import DISCLOSURE
 from desk.api.deps import CustomerDep, DeskDep, GateDep
@@ -92,6 +93,17 @@ async def start_conversation(desk: DeskDep, customer: CustomerDep) -> Conversati
         thread(conversation.id),
         {"messages": [AIMessage(content=DISCLOSURE, response_metadata={"route": "disclosure"})]},
         as_node=TURN_ENDS[0],
+    )
+    await audit.write(
+        desk.records,
+        audit.new_record(
+            conversation.tenant,
+            conversation.id,
+            conversation.customer_id,
+            kind="conversation_started",
+            outcome="disclosed",
+            ai_disclosed=True,
+        ),
     )
     return ConversationCreated(
         id=conversation.id,

@@ -6,16 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from desk.api.deps import AgentDep, DeskDep
+from desk.api.deps import DeskDep, StaffDep
 from desk.turns import month_start
 
 router = APIRouter(prefix="/v1/usage", tags=["usage"])
 
 
 @router.get("")
-async def usage(desk: DeskDep, agent: AgentDep) -> dict[str, Any]:
-    """An operator's view of the tenant's spend: agents only, never customers."""
-    tenant = agent.tenant
+async def usage(desk: DeskDep, staff: StaffDep) -> dict[str, Any]:
+    """The tenant's spend, for its support agents and operators, never customers."""
+    tenant = staff.tenant
     since = month_start()
     lines = await desk.records.usage_by_model(tenant, since)
     spent, avoided = await desk.records.spend_since(tenant, since)
