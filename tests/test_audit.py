@@ -5,7 +5,13 @@ runs in-process on its embedded defaults with the local model server down."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +21,7 @@ from fastapi import FastAPI
 
 from desk.api.app import create_app
 from desk.records import AuditRecord
+from desk.records.sqlite import SqliteRecords
 from supportdesk.config import Settings
 from tests.support.desk_app import client_for, desk_settings, ingest_help_centre
 from tests.support.leak_scan import Leaks, scan_audit
@@ -58,8 +65,10 @@ async def test_the_trail_shows_who_confirmed_a_card_freeze(
         approval = asked["approval"]
         assert approval["action"] == "freeze_card"
         await say(chloe, cid, approval={"id": approval["id"], "decision": "confirm"})
+        # A double click: the recorded outcome is told again, and recorded as a replay.
+        await say(chloe, cid, approval={"id": approval["id"], "decision": "confirm"})
 
-    started, proposed, confirmed = reversed(await trail(app, settings, conversation_id=cid))
+    started, proposed, confirmed, again = reversed(await trail(app, settings, conversation_id=cid))
     assert started["kind"] == "conversation_started" and started["ai_disclosed"] is True
     assert started["customer_id"] == "cus_chloe" and started["ai_generated"] is False
 
@@ -85,7 +94,10 @@ async def test_the_trail_shows_who_confirmed_a_card_freeze(
         "decided_via": "button",
         "status": "done",
     }
-    for turn in (proposed, confirmed):
+    [replayed] = again["tools"]
+    assert (replayed["approval_id"], replayed["status"]) == (approval["id"], "replayed")
+    assert again["model_calls"] == [] and again["route"] == "cards"
+    for turn in (proposed, confirmed, again):
         assert turn["ai_generated"] is True and turn["ai_disclosed"] is True
         assert len(turn["trace_id"]) == 32 and int(turn["trace_id"], 16)
     # The injection guard checked the message that proposed the freeze and let it pass.
@@ -227,3 +239,36 @@ def test_the_suites_leak_scan_finds_a_card_number_in_an_audit_record() -> None:
     scan_audit(leaks, careless)
     scan_audit(leaks, careful)
     assert len(leaks.found) == 1 and leaks.found[0].startswith("audit record turn: 4111")
+
+
+def prune(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "supportdesk.cli", "audit", "prune", *args]
+    env = {**os.environ, "DATA_DIR": str(settings.data_dir)}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+async def test_supportdesk_audit_prune_keeps_the_retention_and_the_floor(
+    app: FastAPI, settings: Settings
+) -> None:
+    async with client_for(app, settings, "cus_alice") as alice:
+        recent = (await alice.post("/v1/conversations")).json()["id"]
+    records = SqliteRecords(settings.sqlite_path)
+    await records.setup()
+    tenant = f"t-{uuid.uuid4().hex}"
+    try:
+        expired = replace(
+            AuditRecord.new(tenant, "c-old", "cus_alice", kind="turn", outcome="answered"),
+            created_at=datetime.now(UTC) - timedelta(days=2000),
+        )
+        await records.record_audit(expired)
+        refused = await asyncio.to_thread(prune, settings, "--days", "30")
+        assert refused.returncode == 2 and "below the legal floor of 183 days" in refused.stderr
+        pruned = await asyncio.to_thread(prune, settings)
+        assert pruned.returncode == 0, pruned.stderr
+        assert "deleted 1 audit records older than 1827 days" in pruned.stdout
+        assert await records.audit_records(tenant) == []
+    finally:
+        await records.close()
+    assert [r["kind"] for r in await trail(app, settings, conversation_id=recent)] == [
+        "conversation_started"
+    ]

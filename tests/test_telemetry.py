@@ -179,11 +179,18 @@ async def test_a_turn_is_one_trace_from_request_to_model_call(
         False,
     ]
     assert not attempts[0].status.is_ok and attempts[2].status.is_ok
-    assert upstream.calls()  # the primary really was asked
+    # The primary really was asked, and was told the trace: its attempt's span is the parent.
+    context = attempts[0].context
+    told = {call.headers.get("traceparent", "").rsplit("-", 1)[0] for call in upstream.calls()}
+    assert f"00-{context.trace_id:032x}-{context.span_id:016x}" in told  # then the flags
     answered = call.attributes or {}
     assert answered[names.DEPLOYMENT] == "answer-extractive"
     assert answered[names.FALLBACKS_USED] is True
     assert {names.INPUT_TOKENS, names.OUTPUT_TOKENS, names.COST_USD} <= set(answered)
+
+    # The embedding runs on a worker thread, and its span still joins the turn's trace.
+    embeddings = [s for s in trace if s.name == "embeddings"]
+    assert embeddings and all(request.name in ancestors(s, trace) for s in embeddings)
 
     # Identifiers, never the customer's words.
     for s in trace:
@@ -191,7 +198,7 @@ async def test_a_turn_is_one_trace_from_request_to_model_call(
 
 
 async def test_a_cache_hit_is_on_the_lookups_span_and_skips_retrieval(
-    client: httpx.AsyncClient, spans: InMemorySpanExporter
+    app: FastAPI, settings: Settings, client: httpx.AsyncClient, spans: InMemorySpanExporter
 ) -> None:
     question = "Is there a fee for ordering a replacement card?"
     first = turn_spans(spans, await ask(client, question))
@@ -203,6 +210,11 @@ async def test_a_cache_hit_is_on_the_lookups_span_and_skips_retrieval(
     assert lookup[names.CACHE_HIT] is True
     assert lookup[names.CACHE_SIMILARITY] == pytest.approx(1.0, abs=1e-3)
     assert not [s for s in trace if s.name in ("retrieval", "chat answer")]
+    # The ledger counts the hit, with what it saved, beside the priced calls.
+    async with client_for(app, settings, "ops_olivia", role="operator") as operator:
+        usage = (await operator.get("/v1/usage")).json()
+    [cached] = [m for m in usage["models"] if m["deployment"] == "semantic-cache"]
+    assert cached["calls"] >= 1 and cached["cost_usd"] == 0
 
 
 async def test_a_confirmed_action_is_traced_to_the_bank_write(

@@ -1,4 +1,4 @@
-"""The audit trail: one append-only record per conversation step (docs/adr/0019).
+"""The audit trail: one append-only record per conversation step (docs/adr/0020).
 
 A turn's record is gathered while it runs. The agents note their guardrail decisions
 on the turn's `TurnAudit` (a context variable, like the accounting meter, so every

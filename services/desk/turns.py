@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from accounting import BudgetExceeded, BudgetStatus, TurnMeter, start_turn_meter
 from desk import audit
 from desk.actions.catalogue import agent_of
+from desk.agents.cache import CACHE_DEPLOYMENT, CACHE_GROUP
 from desk.agents.state import DeskContext
 from desk.approvals import Plan
 from desk.bootstrap import Desk
@@ -111,24 +112,40 @@ async def check_budget(desk: Desk, tenant: str) -> None:
 
 
 async def record_usage(desk: Desk, conversation: Conversation, meter: TurnMeter) -> None:
+    """The turn's priced model calls, and its cache hits as one row of what they saved."""
     now = utcnow()
-    await desk.records.record_usage(
-        [
+    saved: list[UsageRecord] = []
+    if meter.cache_hits:
+        saved.append(
             UsageRecord(
                 tenant=conversation.tenant,
                 conversation_id=conversation.id,
-                model_group=call.group,
-                deployment=call.deployment,
-                model=call.model,
-                prompt_tokens=call.prompt_tokens,
-                completion_tokens=call.completion_tokens,
-                cost_usd=call.cost_usd,
-                avoided_usd=0.0,
+                model_group=CACHE_GROUP,
+                deployment=CACHE_DEPLOYMENT,
+                model=CACHE_DEPLOYMENT,
+                prompt_tokens=0,
+                completion_tokens=0,
+                cost_usd=0.0,
+                avoided_usd=meter.avoided_usd,
                 created_at=now,
             )
-            for call in meter.calls
-        ]
-    )
+        )
+    calls = [
+        UsageRecord(
+            tenant=conversation.tenant,
+            conversation_id=conversation.id,
+            model_group=call.group,
+            deployment=call.deployment,
+            model=call.model,
+            prompt_tokens=call.prompt_tokens,
+            completion_tokens=call.completion_tokens,
+            cost_usd=call.cost_usd,
+            avoided_usd=0.0,
+            created_at=now,
+        )
+        for call in meter.calls
+    ]
+    await desk.records.record_usage(saved + calls)
 
 
 def turn_record(
@@ -243,7 +260,12 @@ async def run_turn(
             watch.first_text()
             yield TurnEvent("token", {"text": plan.replay["message"]})
             actions.append({**plan.replay, "replayed": True})
-            final = {"answer": plan.replay["message"], "route": agent_of(plan.replay["action"])}
+            final = {
+                "answer": plan.replay["message"],
+                "route": agent_of(plan.replay["action"]),
+                # No graph run: the thread's messages, for the audit's disclosure flag.
+                "messages": (await desk.graph.aget_state(config)).values.get("messages", []),
+            }
         for step in plan.steps:
             shown: list[str] = []
             pending = None

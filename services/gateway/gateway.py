@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import litellm
 import openai
+from opentelemetry.propagate import inject
 
 from gateway.attempts import CallBudget, ChainWalk
 from gateway.completion import Completion, completion_from_response
@@ -203,7 +204,7 @@ class Gateway:
             sent, kinds = redact_messages(messages, self._redact_allow)
             if kinds:
                 logger.info("masked %s in the request to group %s", ", ".join(kinds), group)
-        return {
+        request = {
             "model": group,
             "messages": sent,
             "max_tokens": max_tokens or self._default_max_tokens,
@@ -214,6 +215,13 @@ class Gateway:
             # fall back: it would spend calls outside the budget and past the deadline.
             "fallbacks": [],
         }
+        # The attempt's trace context, as W3C `traceparent`: a model server or proxy that
+        # traces (vLLM, the LiteLLM Proxy, a collector-fronted gateway) joins the turn's trace.
+        carrier: dict[str, str] = {}
+        inject(carrier)
+        if carrier:
+            request["extra_headers"] = carrier
+        return request
 
     def new_turn_budget(self) -> CallBudget:
         """Provider calls one customer turn may make (`max_calls_per_turn` in models.yaml)."""

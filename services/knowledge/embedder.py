@@ -7,6 +7,7 @@ satisfies `Embedder`; `LocalEmbedder` is what the gateway's `local/` provider ru
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
@@ -19,6 +20,9 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from opentelemetry import trace
+
+from telemetry import names, span
 
 Vectors = npt.NDArray[np.float32]
 
@@ -88,7 +92,22 @@ class LocalEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, self.encode, list(texts))
+        # The worker thread runs in the caller's context, so its span joins the turn's trace.
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self._worker, context.run, self._traced, list(texts))
+
+    def _traced(self, texts: list[str]) -> Vectors:
+        if not trace.get_current_span().is_recording():
+            return self.encode(texts)  # start-up and ingest batches: no turn to join
+        attributes: dict[str, str | int] = {
+            names.OPERATION: "embeddings",
+            names.REQUEST_MODEL: self.name,
+            "desk.embed.texts": len(texts),
+        }
+        with span("embeddings", attributes) as current:
+            vectors = self.encode(texts)
+            current.set_attribute("desk.embed.backend", self.backend)
+        return vectors
 
 
 def default_cache_dir() -> Path:

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         1827,
         ge=183,
         description="Audit records older than this are deleted by `supportdesk audit prune`; "
-        "at least 183 (the database refuses younger deletes). docs/adr/0019.",
+        "at least 183 (the database refuses younger deletes). docs/adr/0020.",
     )
     max_body_bytes: int = Field(16_384, ge=1024)
     turn_timeout_s: float = Field(60.0, gt=0)

@@ -25,6 +25,7 @@ from telemetry.instruments import instruments
 log = logging.getLogger(__name__)
 
 CACHE_GROUP = "cache"
+CACHE_DEPLOYMENT = "semantic-cache"
 
 
 def _had_history(state: DeskState) -> bool:
@@ -79,7 +80,7 @@ def make_cache_lookup(services: AgentServices):  # type: ignore[no-untyped-def]
         original = hit.metadata.get("answered_by") or {}
         answered_by = AnsweredBy(
             group=CACHE_GROUP,
-            deployment="semantic-cache",
+            deployment=CACHE_DEPLOYMENT,
             tier="cache",
             model=str(original.get("model", "")),
         )

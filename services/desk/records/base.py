@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypedDict
 
 # The floor under audit retention: the database refuses to delete a younger record. Six
-# months is the EU AI Act's minimum for a deployer's logs (Art. 26(6)); docs/adr/0019.
+# months is the EU AI Act's minimum for a deployer's logs (Art. 26(6)); docs/adr/0020.
 AUDIT_MIN_RETENTION_DAYS = 183
 
 
@@ -207,7 +207,7 @@ class AuditRecord:
     it: who, which route, which models at what cost, which actions and who approved them,
     which guardrails fired, and whether the customer knew they were talking to an AI.
     Identifiers and decisions only, never message text. Append-only: nothing updates or
-    deletes a record but the retention prune (docs/adr/0019)."""
+    deletes a record but the retention prune (docs/adr/0020)."""
 
     id: str
     tenant: str

@@ -108,7 +108,7 @@ _GUARDRAIL_EVENTS = (
 )
 
 _AUDIT_RECORDS = (
-    # One row per conversation step (docs/adr/0019): identifiers, decisions and costs as
+    # One row per conversation step (docs/adr/0020): identifiers, decisions and costs as
     # JSON lists, never message text. No foreign key, like guardrail events: a record must
     # outlive nothing it points at.
     """

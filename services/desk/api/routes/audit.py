@@ -1,5 +1,5 @@
 """The audit trail, for the tenant's operators: who did what in a conversation, which
-models answered at what cost, which actions were approved and by whom (docs/adr/0019)."""
+models answered at what cost, which actions were approved and by whom (docs/adr/0020)."""
 
 from __future__ import annotations
 
