@@ -272,6 +272,7 @@ async def test_metrics_move_after_turns(client: httpx.AsyncClient) -> None:
         "desk_node_duration_seconds_bucket",
         "gen_ai_client_operation_duration_seconds_bucket",
         "desk_turns_waiting",
+        "desk_admission_limit",
         "desk_budget_spent_USD",
     ):
         assert series in text, series

@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from accounting import BudgetExceeded, BudgetStatus, TurnMeter, start_turn_meter
 from desk import audit
 from desk.actions.catalogue import agent_of
+from desk.admission import AdmissionController, Overloaded, Slot
 from desk.agents.cache import CACHE_DEPLOYMENT, CACHE_GROUP
 from desk.agents.state import DeskContext
 from desk.approvals import Plan
@@ -32,13 +33,17 @@ from telemetry.instruments import instruments
 
 
 class TurnRejected(Exception):
-    """The turn cannot start; `status` is the HTTP status that says why."""
+    """The turn cannot start; `status` is the HTTP status that says why, and
+    `retry_after_s`, when set, becomes the Retry-After header."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -49,44 +54,41 @@ class TurnEvent:
 
 @dataclass
 class TurnGate:
-    """Bounds work in flight: one turn per conversation, and a ceiling on all turns."""
+    """One turn at a time per conversation; admission control over all of them."""
 
-    max_concurrent: int
-    wait_s: float = 5.0
+    controller: AdmissionController
     _busy: set[str] = field(default_factory=set)
-    _slots: asyncio.Semaphore | None = None
 
-    def slots(self) -> asyncio.Semaphore:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_concurrent)
-        return self._slots
-
-    async def enter(self, conversation_id: str) -> None:
-        if conversation_id in self._busy:
+    async def enter(self, conversation: Conversation) -> Slot:
+        if conversation.id in self._busy:
             raise TurnRejected(
                 409,
                 "turn_in_progress",
                 "This conversation is still answering the previous "
                 "message; wait for it to finish, then send the next one.",
             )
-        waiting = instruments().turns_waiting
-        waiting.add(1)
+        self._busy.add(conversation.id)
         try:
-            await asyncio.wait_for(self.slots().acquire(), timeout=self.wait_s)
-        except TimeoutError as exc:
+            return await self.controller.acquire(conversation.tenant)
+        except Overloaded as exc:
+            self._busy.discard(conversation.id)
             raise TurnRejected(
-                503,
+                429,
                 "busy",
-                "The desk is handling too many conversations right now; "
-                "please retry in a few seconds.",
+                "The desk is answering as many conversations as it can right now "
+                f"({exc.reason}); please send your message again in {exc.retry_after_s} "
+                "seconds. Nothing was lost: this message was not taken.",
+                retry_after_s=exc.retry_after_s,
             ) from exc
-        finally:
-            waiting.add(-1)
-        self._busy.add(conversation_id)
+        except BaseException:
+            self._busy.discard(conversation.id)
+            raise
 
-    def leave(self, conversation_id: str) -> None:
+    def leave(
+        self, conversation_id: str, slot: Slot, latency_s: float | None, *, failed: bool
+    ) -> None:
         self._busy.discard(conversation_id)
-        self.slots().release()
+        self.controller.release(slot, latency_s, failed=failed)
 
 
 def month_start() -> datetime:
@@ -192,21 +194,26 @@ def done_metadata(state: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Admission:
-    """A turn let through the gate; its slot is given back exactly once, whoever ends it."""
+    """A turn let through the gate; its slot is given back exactly once, whoever ends it.
+    The turn's latency teaches the adaptive limit, unless the turn never ran."""
 
     gate: TurnGate
     conversation_id: str
+    slot: Slot
+    ran: bool = False
     _released: bool = False
 
-    def release(self) -> None:
-        if not self._released:
-            self._released = True
-            self.gate.leave(self.conversation_id)
+    def release(self, *, failed: bool = False) -> None:
+        if self._released:
+            return
+        self._released = True
+        latency = self.gate.controller.clock() - self.slot.granted_at if self.ran else None
+        self.gate.leave(self.conversation_id, self.slot, latency, failed=failed)
 
 
 async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> Admission:
-    """Raises TurnRejected (turn limit, budget, busy) before anything runs; each refusal is
-    counted by its code (`busy` is load shed)."""
+    """Raises TurnRejected (turn limit, budget, in progress, busy) before anything runs;
+    each refusal is counted by its code (`busy`, a 429, is load shed)."""
     settings = desk.settings
     try:
         if conversation.turns >= settings.max_turns:
@@ -217,11 +224,11 @@ async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> 
                 f"{settings.max_turns} messages; please start a new conversation.",
             )
         await check_budget(desk, conversation.tenant)
-        await gate.enter(conversation.id)
+        slot = await gate.enter(conversation)
     except TurnRejected as rejected:
         instruments().rejected.add(1, {"desk.reason": rejected.code})
         raise
-    return Admission(gate, conversation.id)
+    return Admission(gate, conversation.id, slot)
 
 
 async def run_turn(
@@ -238,6 +245,7 @@ async def run_turn(
     """
     settings = desk.settings
     started = time.perf_counter()
+    admission.ran = True
     meter = start_turn_meter()
     trail = audit.start_turn_audit()
     watch = TurnWatch(started, conversation.tenant)
@@ -325,4 +333,4 @@ async def run_turn(
         yield TurnEvent("done", metadata)
     finally:
         watch.close()
-        admission.release()
+        admission.release(failed=watch.outcome != "ok")

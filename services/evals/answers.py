@@ -78,6 +78,7 @@ async def measure(args: argparse.Namespace, settings: Settings, gateway: Gateway
 
 
 async def _turn(desk: Desk, tenant: str, query: Query, relevant: frozenset[str]) -> Turn:
+    from desk.admission import AdmissionController, FixedLimit
     from desk.agents.graph import TURN_ENDS
     from desk.approvals import plan_turn
     from desk.checkpointer import thread
@@ -95,7 +96,7 @@ async def _turn(desk: Desk, tenant: str, query: Query, relevant: frozenset[str])
             thread(conversation.id), {"messages": earlier}, as_node=TURN_ENDS[0]
         )
     started = time.perf_counter()
-    admission = await admit_turn(desk, TurnGate(1), conversation)
+    admission = await admit_turn(desk, TurnGate(AdmissionController(FixedLimit(1))), conversation)
     plan = await plan_turn(desk.graph, conversation.id, query.query, None)
     text: list[str] = []
     done: dict[str, Any] = {}

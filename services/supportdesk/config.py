@@ -69,7 +69,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(16_384, ge=1024)
     turn_timeout_s: float = Field(60.0, gt=0)
     max_graph_steps: int = Field(12, ge=4)
-    max_concurrent_turns: int = Field(16, ge=1)
+    # Admission control (docs/adr/0021): turns in flight per process, then a short queue,
+    # then an immediate 429 with Retry-After.
+    max_concurrent_turns: int = Field(
+        16, ge=1, description="The limit when fixed; where the adaptive limit starts."
+    )
+    admission_adaptive: bool = Field(
+        True, description="Adapt the limit to measured turn latency (gradient algorithm)."
+    )
+    admission_min_turns: int = Field(2, ge=1, description="The adaptive limit's floor.")
+    admission_max_turns: int = Field(64, ge=1, description="The adaptive limit's ceiling.")
+    admission_queue: int = Field(32, ge=0, description="Turns that may wait for a slot.")
+    admission_max_wait_s: float = Field(
+        2.0, gt=0, description="Longest wait in the queue; longer expected waits get 429 now."
+    )
 
     # Authentication: bearer JWTs. HS256 with this secret in development (`supportdesk token`
     # mints one); set AUTH_JWKS_URL to verify an identity provider's RS256 tokens instead.
@@ -138,6 +151,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "production needs AUTH_JWKS_URL, or an AUTH_JWT_SECRET of at least 32 "
                 "characters that is not the development default"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _admission_bounds(self) -> Settings:
+        low, start, high = (
+            self.admission_min_turns,
+            self.max_concurrent_turns,
+            self.admission_max_turns,
+        )
+        if self.admission_adaptive and not low <= start <= high:
+            raise ValueError(
+                f"the adaptive admission limit needs ADMISSION_MIN_TURNS ({low}) <= "
+                f"MAX_CONCURRENT_TURNS ({start}) <= ADMISSION_MAX_TURNS ({high})"
             )
         return self
 

@@ -98,6 +98,16 @@ class Instruments:
             unit="{turn}",
             description="Turns queued for a slot (the admission queue's depth).",
         )
+        self.admission_limit = meter.create_gauge(
+            "desk.admission.limit",
+            unit="{turn}",
+            description="Turns this process admits at once (adaptive: follows turn latency).",
+        )
+        self.admission_wait = meter.create_histogram(
+            "desk.admission.wait",
+            unit="s",
+            description="How long admitted turns waited in the queue for a slot.",
+        )
         self.cache_breaker_open = meter.create_gauge(
             "desk.cache.breaker.open",
             unit="1",

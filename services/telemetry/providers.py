@@ -135,6 +135,7 @@ def _views() -> list[View]:
     return [
         View(instrument_name="desk.turn.*", aggregation=durations),
         View(instrument_name="gen_ai.client.operation.duration", aggregation=durations),
+        View(instrument_name="desk.admission.wait", aggregation=durations),
         View(
             instrument_name="desk.node.duration",
             aggregation=ExplicitBucketHistogramAggregation(list(NODE_BUCKETS)),

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from desk.admission import admission_controller
 from desk.api.errors import install_error_handlers
 from desk.api.limits import BodySizeLimit
 from desk.api.routes import agents, audit, conversations, health, usage
@@ -24,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with start_desk(settings) as desk:
             app.state.desk = desk
-            app.state.gate = TurnGate(settings.max_concurrent_turns)
+            app.state.gate = TurnGate(admission_controller(settings))
             app.state.verifier = TokenVerifier(settings)
             yield
 

@@ -67,7 +67,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TurnRejected)
     async def turn_rejected(request: Request, exc: TurnRejected) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        if exc.retry_after_s is not None:
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(TurnFailed)
     async def turn_failed(request: Request, exc: TurnFailed) -> JSONResponse:

@@ -1,0 +1,165 @@
+"""Admission control: a bounded number of turns in flight, a short fair queue, and an
+immediate, explained refusal beyond it (docs/adr/0021).
+
+A turn arriving while a slot is free runs at once. Otherwise it waits in its tenant's
+queue, unless waiting would be pointless: the queue is full, the tenant already holds
+its fair share of it, or the expected wait (the queue ahead of it, over the limit, times
+the recent turn latency) is longer than `max_wait_s`. Then it is refused straight away
+with `Overloaded` and a Retry-After, which the API turns into a 429: a refusal costs
+microseconds, never a timeout. Freed slots go to the tenants' queues in turn (round
+robin), so one tenant's burst cannot starve the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from desk.admission.limit import Limit
+from telemetry.instruments import instruments
+
+RETRY_AFTER_RANGE_S = (1, 30)
+
+
+class Overloaded(Exception):
+    """No room for this turn now; `retry_after_s` is when trying again is worthwhile."""
+
+    def __init__(self, reason: str, retry_after_s: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class Slot:
+    tenant: str
+    granted_at: float
+    waited_s: float
+    _released: bool = False
+
+
+@dataclass(eq=False)
+class _Waiter:
+    tenant: str
+    future: asyncio.Future[Slot]
+    enqueued_at: float
+
+
+@dataclass
+class AdmissionController:
+    limit: Limit
+    max_queue: int = 32
+    max_wait_s: float = 2.0
+    clock: Callable[[], float] = time.monotonic
+    in_flight: int = 0
+    _queues: OrderedDict[str, deque[_Waiter]] = field(default_factory=OrderedDict)
+    _latency_s: float | None = None  # recent turn latency, for the expected wait
+
+    def __post_init__(self) -> None:
+        # Both series exist from the start, so a dashboard shows 0 rather than no data.
+        instruments().admission_limit.set(self.limit.current)
+        instruments().turns_waiting.add(0)
+
+    @property
+    def queued(self) -> int:
+        return sum(len(queue) for queue in self._queues.values())
+
+    async def acquire(self, tenant: str) -> Slot:
+        """A slot for one turn of `tenant`, now or after a short wait; raises Overloaded."""
+        if self.in_flight < self.limit.current and not self.queued:
+            return self._grant(tenant, self.clock())
+        self._check_room(tenant)
+        waiter = _Waiter(tenant, asyncio.get_running_loop().create_future(), self.clock())
+        self._queues.setdefault(tenant, deque()).append(waiter)
+        instruments().turns_waiting.add(1)
+        try:
+            async with asyncio.timeout(self.max_wait_s):
+                return await waiter.future
+        except TimeoutError:
+            if waiter.future.done() and not waiter.future.cancelled():
+                return waiter.future.result()  # granted as the wait ran out: keep it
+            self._forget(waiter)
+            raise Overloaded(
+                f"waited {self.max_wait_s:g} s for a free slot", self.retry_after_s()
+            ) from None
+        except asyncio.CancelledError:
+            if waiter.future.done() and not waiter.future.cancelled():
+                self.release(waiter.future.result(), latency_s=None)
+            else:
+                self._forget(waiter)
+            raise
+
+    def release(self, slot: Slot, latency_s: float | None, *, failed: bool = False) -> None:
+        """Give the slot back (once); `latency_s` None when the turn never ran."""
+        if slot._released:
+            return
+        slot._released = True
+        running = self.in_flight
+        self.in_flight -= 1
+        if latency_s is not None:
+            self.limit.observe(latency_s, running, failed=failed)
+            instruments().admission_limit.set(self.limit.current)
+            self._latency_s = (
+                latency_s if self._latency_s is None else (0.8 * self._latency_s + 0.2 * latency_s)
+            )
+        self._dispatch()
+
+    def retry_after_s(self) -> int:
+        """When a slot is likely free for a newcomer: the queue ahead, drained at the limit."""
+        low, high = RETRY_AFTER_RANGE_S
+        if self._latency_s is None:
+            return low
+        wait = self._latency_s * (self.queued + 1) / max(1, self.limit.current)
+        return max(low, min(high, math.ceil(wait)))
+
+    def _check_room(self, tenant: str) -> None:
+        queued = self.queued
+        if queued >= self.max_queue:
+            raise Overloaded(f"{queued} turns are already queued", self.retry_after_s())
+        tenants = len(self._queues) + (tenant not in self._queues)
+        share = max(1, self.max_queue // tenants)
+        mine = len(self._queues.get(tenant, ()))
+        if mine >= share:
+            raise Overloaded(
+                f"this tenant already has {mine} turns queued (its share is {share})",
+                self.retry_after_s(),
+            )
+        if self._latency_s is not None:
+            expected = self._latency_s * (queued + 1) / max(1, self.limit.current)
+            if expected > self.max_wait_s:
+                raise Overloaded(
+                    f"the expected wait ({expected:.1f} s) is over {self.max_wait_s:g} s",
+                    self.retry_after_s(),
+                )
+
+    def _grant(self, tenant: str, enqueued_at: float) -> Slot:
+        self.in_flight += 1
+        now = self.clock()
+        return Slot(tenant, granted_at=now, waited_s=now - enqueued_at)
+
+    def _dispatch(self) -> None:
+        """Fill free slots from the tenants' queues in turn."""
+        while self.in_flight < self.limit.current and self._queues:
+            tenant, queue = next(iter(self._queues.items()))
+            waiter = queue.popleft()
+            instruments().turns_waiting.add(-1)
+            if queue:
+                self._queues.move_to_end(tenant)  # the next free slot goes to another tenant
+            else:
+                del self._queues[tenant]
+            if not waiter.future.done():
+                slot = self._grant(tenant, waiter.enqueued_at)
+                instruments().admission_wait.record(slot.waited_s)
+                waiter.future.set_result(slot)
+
+    def _forget(self, waiter: _Waiter) -> None:
+        queue = self._queues.get(waiter.tenant)
+        if queue is not None and waiter in queue:
+            queue.remove(waiter)
+            instruments().turns_waiting.add(-1)
+            if not queue:
+                del self._queues[waiter.tenant]
