@@ -188,8 +188,7 @@ async def test_the_turn_beyond_the_limit_and_queue_gets_429_while_health_and_met
     async with running_fake_upstream(Script(otherwise=Behaviour("hang"))) as primary:
         config = tmp_path / "models.yaml"
         # Long timeouts: the two turns stay in flight until the fake lets them go.
-        held = chain_models_yaml(primary.url, unused_url()).replace("timeout: 2", "timeout: 120")
-        config.write_text(held)
+        config.write_text(chain_models_yaml(primary.url, unused_url(), timeout_s=120))
         settings = await ingest_help_centre(
             desk_settings(
                 tmp_path / "data",

@@ -185,6 +185,7 @@ def done_metadata(state: dict[str, Any]) -> dict[str, Any]:
         "triage_method": state.get("triage_method"),
         "answered_by": state.get("answered_by") if state.get("route") == "knowledge" else None,
         "grounded": state.get("grounded", False),
+        "degraded": state.get("degraded"),
         "covered": state.get("covered", True),
         "citations": state.get("citations", []),
         "ticket": state.get("ticket"),

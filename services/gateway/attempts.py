@@ -16,6 +16,7 @@ import litellm
 
 from gateway.config import GatewayConfig
 from gateway.errors import DeadlineExceeded, ModelGroupUnavailable
+from gateway.saturation import GroupSlots
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +82,13 @@ class ChainWalk:
         *,
         private: bool = False,
         turn_budget: CallBudget | None = None,
+        slots: GroupSlots | None = None,
     ) -> None:
         self._config = config
+        # A hop returned by next_hop holds one of its group's slots; the caller gives it
+        # back (`slots.release(hop)`) when the call ends. Full groups are skipped.
+        self._slots = slots
+        self.saturated: list[str] = []
         self.group = group
         self.private = private
         # Private data never leaves infrastructure we run: managed groups are skipped and
@@ -119,10 +125,19 @@ class ChainWalk:
         left = self.seconds_left()
         if left is not None and left <= 0:
             raise DeadlineExceeded(self.group, tuple(self.tried))
+        if self._slots is not None and not self._slots.take(self._pending[0]):
+            # Saturated: skip it without spending a call, as if it had failed at once.
+            full = self._pending.pop(0)
+            self.saturated.append(full)
+            self.reason = f"{full} is at its concurrency limit"
+            logger.info("group %s skipped for %s: every slot is in use", full, self.group)
+            return self.next_hop(stream=stream)
         behind = len(self._pending) - 1
         retries = self._budget.reserve(self._config.retries(self._pending[0]), behind)
         if retries is None:
             self.reason += f"; max_calls_per_request ({self._config.max_calls_per_request}) spent"
+            if self._slots is not None:
+                self._slots.release(self._pending[0])
             return None
         if self._turn_budget is not None and self._calls_providers(self._pending[0]):
             providers_behind = sum(1 for g in self._pending[1:] if self._calls_providers(g))
@@ -130,6 +145,8 @@ class ChainWalk:
             if granted is None:
                 # The turn has spent its provider calls: skip to what needs none.
                 skipped = self._pending.pop(0)
+                if self._slots is not None:
+                    self._slots.release(skipped)
                 self.reason = f"max_calls_per_turn ({self._config.max_calls_per_turn}) spent"
                 logger.warning("group %s skipped for %s: %s", skipped, self.group, self.reason)
                 return self.next_hop(stream=stream)

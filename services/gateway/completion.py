@@ -25,6 +25,9 @@ class Completion:
     # not a fallback: requested_group says what was asked for.
     fallbacks_used: bool
     requested_group: str
+    # Groups skipped because every slot was in use (gateway.saturation): the answer came
+    # from further down the chain because the desk was busy, not because a model failed.
+    saturated: tuple[str, ...] = ()
 
 
 def completion_from_response(

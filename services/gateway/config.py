@@ -77,6 +77,7 @@ class GatewayConfig:
     context_window_chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_calls_per_request: int = 6
     max_calls_per_turn: int = 8
+    max_concurrent_calls: int = 32
 
     @property
     def groups(self) -> list[str]:
@@ -103,6 +104,15 @@ class GatewayConfig:
             group
             for group in self.groups
             if all(d.tier == "deterministic" for d in self.in_group(group))
+        )
+
+    def capacity(self, group: str) -> int | None:
+        """Calls `group` takes at once from this process; None for plain code (no limit)."""
+        callers = [d for d in self.in_group(group) if d.tier != "deterministic"]
+        if not callers:
+            return None
+        return sum(
+            int(d.model_info.get("max_concurrent") or self.max_concurrent_calls) for d in callers
         )
 
     def by_id(self, deployment_id: str) -> Deployment:
@@ -200,6 +210,7 @@ def load_gateway_config(
         context_window_chains=window_chains,
         max_calls_per_request=spec.gateway.max_calls_per_request,
         max_calls_per_turn=spec.gateway.max_calls_per_turn,
+        max_concurrent_calls=spec.gateway.max_concurrent_calls,
     )
 
 

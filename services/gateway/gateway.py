@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -21,8 +22,9 @@ from gateway.embedder import gateway_embedder
 from gateway.errors import DeadlineExceeded, GatewayConfigError, ModelGroupUnavailable
 from gateway.health import DeploymentHealth, group_readiness, probe
 from gateway.redaction import redact_messages
+from gateway.saturation import GroupSlots
 from gateway.schema import EMBED_GROUP
-from gateway.stream_events import StreamEvent
+from gateway.stream_events import StreamCompleted, StreamEvent
 from gateway.streaming import EmptyStream, first_text, relay
 from knowledge.embedder import Embedder
 from supportdesk.config import Settings
@@ -58,6 +60,7 @@ class Gateway:
         # (tests/test_gateway_embedding_faults.py). Chat calls already pass 0 through.
         litellm.DEFAULT_MAX_RETRIES = 0  # type: ignore[misc]
         self._config = config
+        self._slots = GroupSlots(config)
         self._default_max_tokens = default_max_tokens
         self._redact_allow = tuple(redact_allow)
         try:
@@ -114,7 +117,7 @@ class Gateway:
         that hop only (gateway.redaction).
         `turn_budget` (from `new_turn_budget()`) is shared by all requests of one turn.
         """
-        walk = ChainWalk(self._config, group, deadline, private=private, turn_budget=turn_budget)
+        walk = self._walk(group, deadline, private, turn_budget)
         while (step := walk.next_hop(stream=False)) is not None:
             hop, settings = step
             with attempt_span(hop, len(walk.tried), settings) as attempt:
@@ -131,7 +134,11 @@ class Gateway:
                     walk.failed(hop, exc)
                     fell_back(attempt, group, hop, exc)
                     continue
-                completion = completion_from_response(response, self._config, group, walk.entry)
+                finally:
+                    self._slots.release(hop)
+                completion = saturated(
+                    completion_from_response(response, self._config, group, walk.entry), walk
+                )
                 attempt.set_attribute(names.DEPLOYMENT, completion.deployment)
             if completion.fallbacks_used:
                 logger.warning("group %s fell back from %s to %s", group, walk.entry, hop)
@@ -158,7 +165,7 @@ class Gateway:
         `complete`, ModelGroupUnavailable or DeadlineExceeded. The deadline bounds the
         wait for the first text; once text flows, `stream_timeout` bounds each gap.
         """
-        walk = ChainWalk(self._config, group, deadline, private=private, turn_budget=turn_budget)
+        walk = self._walk(group, deadline, private, turn_budget)
         while (step := walk.next_hop(stream=True)) is not None:
             hop, settings = step
             stream: Any = None
@@ -175,21 +182,41 @@ class Gateway:
                         reading, first = await first_text(stream)
                 except TimeoutError:
                     await _close(stream)
+                    self._slots.release(hop)
                     raise DeadlineExceeded(group, tuple(walk.tried)) from None
                 except (*FAILOVER_ERRORS, EmptyStream) as exc:
                     await _close(stream)
+                    self._slots.release(hop)
                     walk.failed(hop, exc)
                     fell_back(attempt, group, hop, exc)
                     continue
+                except BaseException:
+                    self._slots.release(hop)
+                    raise
             try:
                 relayed = relay(reading, first, self._config, group, walk.entry)
                 async with aclosing(relayed) as events:
                     async for event in events:
+                        if isinstance(event, StreamCompleted):
+                            event = replace(event, completion=saturated(event.completion, walk))
                         yield event
             finally:
+                self._slots.release(hop)
                 await _close(stream)
             return
         raise walk.unavailable()
+
+    def _walk(
+        self, group: str, deadline: float | None, private: bool, turn_budget: CallBudget | None
+    ) -> ChainWalk:
+        return ChainWalk(
+            self._config,
+            group,
+            deadline,
+            private=private,
+            turn_budget=turn_budget,
+            slots=self._slots,
+        )
 
     def _request(
         self,
@@ -263,3 +290,8 @@ def build_gateway(settings: Settings) -> Gateway:
         default_max_tokens=settings.answer_max_tokens,
         redact_allow=settings.pii_allowed,
     )
+
+
+def saturated(completion: Completion, walk: ChainWalk) -> Completion:
+    """The completion, naming the groups skipped on the way because they were full."""
+    return replace(completion, saturated=tuple(walk.saturated)) if walk.saturated else completion

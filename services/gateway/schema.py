@@ -27,6 +27,12 @@ class ModelInfoSpec(BaseModel):
     dimension: int | None = Field(
         default=None, gt=0, description="Embedding width, for `embed` only."
     )
+    max_concurrent: int | None = Field(
+        default=None,
+        gt=0,
+        description="Calls one desk process sends this deployment at once; a group whose "
+        "deployments are all full is skipped like a failed one (gateway.saturation).",
+    )
 
 
 class DeploymentSpec(BaseModel):
@@ -72,6 +78,10 @@ class GatewaySettingsSpec(BaseModel):
     # Provider calls one customer turn may make across all its requests (triage, answer,
     # summary); deterministic groups do not count, so the last resort always answers.
     max_calls_per_turn: int = Field(default=8, ge=1)
+    # Calls in flight per deployment and process, where `model_info.max_concurrent` is not
+    # set. A saturated tier is skipped rather than queued for: the chain's next group (in
+    # the end the extractive responder) answers now instead of late.
+    max_concurrent_calls: int = Field(default=32, ge=1)
 
 
 class ModelsFile(BaseModel):

@@ -77,6 +77,11 @@ class Instruments:
             unit="{fallback}",
             description="Model groups given up on for the next one, by group and reason.",
         )
+        self.saturated = meter.create_counter(
+            "desk.gateway.saturated",
+            unit="{call}",
+            description="Calls that skipped a model group because its slots were full.",
+        )
         self.guardrail_blocks = meter.create_counter(
             "desk.guardrail.blocks",
             unit="{block}",

@@ -336,10 +336,18 @@ if __name__ == "__main__":
 
 
 def chain_models_yaml(
-    primary_url: str, local_url: str, *, max_calls: int = 6, max_calls_per_turn: int = 8
+    primary_url: str,
+    local_url: str,
+    *,
+    max_calls: int = 6,
+    max_calls_per_turn: int = 8,
+    timeout_s: float = 2,
+    primary_slots: int | None = None,
 ) -> str:
     """A models.yaml whose `answer` chain starts at `primary_url`, then `local_url`, then
-    the extractive responder: the desk's chain with both model tiers played by fakes."""
+    the extractive responder: the desk's chain with both model tiers played by fakes.
+    `primary_slots` caps the primary's calls in flight (`model_info.max_concurrent`)."""
+    slots = f", max_concurrent: {primary_slots}" if primary_slots else ""
     return f"""
 model_list:
   - model_name: answer
@@ -347,16 +355,16 @@ model_list:
       model: openai/primary
       api_base: {primary_url}
       api_key: fake-key
-      timeout: 2
-      stream_timeout: 1
-    model_info: {{id: answer-primary, serving_tier: managed}}
+      timeout: {timeout_s}
+      stream_timeout: {timeout_s / 2:g}
+    model_info: {{id: answer-primary, serving_tier: managed{slots}}}
   - model_name: answer-local
     litellm_params:
       model: openai/local
       api_base: {local_url}
       api_key: no-key
       num_retries: 0
-      timeout: 2
+      timeout: {timeout_s}
     model_info: {{id: answer-local, serving_tier: self-hosted}}
   - model_name: answer-extractive
     litellm_params: {{model: extractive/responder}}

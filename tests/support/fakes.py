@@ -22,6 +22,7 @@ class Completion:
     deployment: str = "fake"
     tier: str = "self-hosted"
     model: str = "fake-model"
+    saturated: tuple[str, ...] = ()
 
 
 @dataclass

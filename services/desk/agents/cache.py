@@ -19,6 +19,7 @@ from desk.agents.services import AgentServices
 from desk.agents.state import AnsweredBy, DeskContext, DeskState
 from desk.agents.transcript import last_customer_message
 from semantic_cache import is_cacheable
+from semantic_cache.policy import CacheDecision
 from telemetry import names, set_attributes
 from telemetry.instruments import instruments
 
@@ -130,6 +131,9 @@ def make_cache_store(services: AgentServices):  # type: ignore[no-untyped-def]
             covered=bool(state.get("covered")),
             retrieval_used_history=bool(state.get("retrieval_used_history")),
         )
+        if state.get("degraded"):
+            # A quotation made because the desk was busy is not the answer to keep.
+            decision = CacheDecision(False, f"answer degraded ({state.get('degraded')})")
         set_attributes(
             {"desk.cache.storable": decision.cacheable, "desk.cache.why": decision.reason}
         )

@@ -232,6 +232,12 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
             emit_text(text)
         grounding = check_citations(text, len(sources))
         note_guardrail("grounding", grounding_outcome(grounding.grounded, streamed, replaced))
+        degraded = "busy" if completion.saturated else None
+        if degraded:
+            # Said after the quoted answer, outside what the citation check read.
+            emit_text("\n\n" + replies.BUSY_NOTE)
+            emit("degraded", {"reason": degraded, "skipped": list(completion.saturated)})
+            text = f"{text}\n\n{replies.BUSY_NOTE}"
         citations = citations_for(sources, grounding.cited)
         answered_by = AnsweredBy(
             group=completion.model_group,
@@ -246,6 +252,7 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
             # An answer cut at an invented citation is grounded as far as it goes, but it is
             # not the whole answer, so it is never cached.
             "grounded": grounding.grounded and not streamed.truncated,
+            "degraded": degraded,
             "answered_by": answered_by,
             "private": private,
             "messages": [
@@ -258,6 +265,7 @@ def make_answer(services: AgentServices):  # type: ignore[no-untyped-def]
                         "replaced_ungrounded": replaced is not None,
                         "replaced_because": replaced,
                         "truncated_at_unknown_citation": streamed.truncated,
+                        "degraded": degraded,
                         # Masked in any request that went to a managed model (ADR 0015).
                         "personal_data": personal_data,
                     },

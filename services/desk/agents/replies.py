@@ -39,6 +39,14 @@ NOT_COVERED = (
 )
 
 
+# Added to an answer quoted from the help centre because every model slot was in use
+# (gateway.saturation): the customer knows why it reads as a quotation.
+BUSY_NOTE = (
+    "We're busier than usual, so this answer is quoted from our help centre rather than "
+    "written for you. Ask again in a few minutes if you'd like it in your own terms."
+)
+
+
 def handoff_notice(reference: str, hours: str) -> str:
     return (
         f"I've passed our conversation to Harbor Bank's support team (reference {reference}). "

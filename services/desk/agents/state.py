@@ -70,6 +70,9 @@ class DeskState(InputState, total=False):
     answered_by: AnsweredBy
     grounded: bool
     covered: bool
+    # Why the answer is not the usual one: "busy" when every model slot was in use and
+    # the help centre was quoted instead (gateway.saturation). None otherwise.
+    degraded: str | None
     offered_handoff: bool
     ticket: dict[str, Any] | None
     cache: dict[str, Any]

@@ -36,6 +36,7 @@ FRESH_TURN: dict[str, Any] = {
     "citations": [],
     "answer": "",
     "grounded": False,
+    "degraded": None,
     "covered": True,
     "ticket": None,
     "cache": {},
