@@ -43,6 +43,16 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff format --check services infra tests tools
 	$(BIN)/mypy
 
+.PHONY: load-baseline load-spike load-soak
+load-baseline: $(STAMP) ## load test: steady baseline (about 3 minutes), report in reports/
+	$(BIN)/python -m tests.load.run baseline
+
+load-spike: $(STAMP) ## load test: a 10x spike (about 4 minutes), report with a PASS/FAIL verdict
+	$(BIN)/python -m tests.load.run spike
+
+load-soak: $(STAMP) ## load test: 30 minutes at baseline (memory growth, errors)
+	$(BIN)/python -m tests.load.run soak
+
 .PHONY: ingest
 ingest: $(STAMP) ## sync the help centre into the vector store
 	$(BIN)/supportdesk ingest

@@ -1,0 +1,1 @@
+"""Load tests: Locust conversations against the whole local stack, with a verdict."""

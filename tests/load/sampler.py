@@ -1,0 +1,62 @@
+"""Samples the desk's /metrics and the API process's memory once a second during a run."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+GAUGES = {
+    "desk_turns_in_flight": "in_flight",
+    "desk_turns_waiting": "waiting",
+    "desk_admission_limit": "limit",
+}
+COUNTERS = {
+    'desk_cache_lookups_total{desk_cache_status="hit"': "cache_hits",
+    'desk_cache_lookups_total{desk_cache_status="miss"': "cache_misses",
+}
+FIELDS = ["t", "rss_mb", *GAUGES.values(), *COUNTERS.values()]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def read(text: str) -> dict[str, float]:
+    values = dict.fromkeys([*GAUGES.values(), *COUNTERS.values()], 0.0)
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        for prefix, field in {**GAUGES, **COUNTERS}.items():
+            if line.startswith(prefix + "{") or line.startswith(prefix + ","):
+                values[field] += float(line.rsplit(" ", 1)[1])
+    return values
+
+
+class Sampler(threading.Thread):
+    def __init__(self, url: str, pid: int, out: Path, every_s: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self._url, self._pid, self._out, self._every = url, pid, out, every_s
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        with self._out.open("w", newline="") as handle, httpx.Client(timeout=5) as client:
+            writer = csv.DictWriter(handle, FIELDS)
+            writer.writeheader()
+            while not self._done.wait(self._every):
+                try:
+                    values = read(client.get(f"{self._url}/metrics").text)
+                except httpx.HTTPError:
+                    continue
+                writer.writerow({"t": time.time(), "rss_mb": rss_mb(self._pid), **values})
+                handle.flush()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=10)

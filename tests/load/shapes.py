@@ -1,0 +1,34 @@
+"""Load shapes, as phases of simulated customers (each sends at most a message a second).
+
+baseline: `base` customers throughout. spike: `base`, then ten times as many at once,
+then `base` again (the 10x spike of docs/adr/0021). soak: `base` for half an hour.
+`LOAD_BASE_USERS` (10) and `LOAD_PHASE_S` (60) scale them for shorter trial runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    seconds: float
+    users: int
+
+
+def phases(shape: str, base: int | None = None, phase_s: float | None = None) -> list[Phase]:
+    base = base or int(os.environ.get("LOAD_BASE_USERS", "10"))
+    phase_s = phase_s or float(os.environ.get("LOAD_PHASE_S", "60"))
+    if shape == "baseline":
+        return [Phase("baseline", 1.5 * phase_s, base)]
+    if shape == "spike":
+        return [
+            Phase("baseline", phase_s, base),
+            Phase("spike", phase_s, 10 * base),
+            Phase("after", phase_s, base),
+        ]
+    if shape == "soak":
+        return [Phase("soak", 30 * phase_s, base)]
+    raise ValueError(f"unknown load shape {shape!r}: baseline, spike or soak")
