@@ -108,10 +108,32 @@ async def test_an_expected_wait_over_the_bound_is_refused_without_waiting() -> N
     held = await gate.acquire("harbor")
     with pytest.raises(Overloaded) as refused:
         await gate.acquire("harbor")  # one slot, 3 s ahead: over the 2 s bound
-    assert "expected wait (3.0 s) is over 2 s" in refused.value.reason
+    assert "expected wait (3.0 s) is over the 1 s the queue can promise" in refused.value.reason
     assert refused.value.retry_after_s == 3
     assert gate.queued == 0
     gate.release(held, latency_s=None)
+
+
+async def test_the_queue_takes_only_what_the_measured_drain_rate_admits_in_time() -> None:
+    clock = Clock()
+    gate = AdmissionController(FixedLimit(1), max_queue=10, max_wait_s=2.0, clock=clock)
+    for _ in range(4):  # four turns finished in the last second: 3.2 a second, measured
+        slot = await gate.acquire("harbor")
+        clock.now += 0.25
+        gate.release(slot, latency_s=0.25)
+    held = await gate.acquire("harbor")
+    queued = [asyncio.create_task(gate.acquire("harbor")) for _ in range(3)]
+    await settle()
+    assert gate.queued == 3  # the third is due in 3 / 3.2 s, within the 1 s promised
+    with pytest.raises(Overloaded, match=r"expected wait \(1\.2 s\)") as refused:
+        await gate.acquire("harbor")
+    assert refused.value.retry_after_s == 2
+    clock.now += 10  # nothing finishes for ten seconds while every slot is taken
+    with pytest.raises(Overloaded, match=r"expected wait \(inf s\)"):
+        await gate.acquire("harbor")
+    gate.release(held, latency_s=None)
+    for task in queued:
+        task.cancel()
 
 
 async def test_a_wait_that_runs_out_is_refused_and_leaves_the_queue() -> None:

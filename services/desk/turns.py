@@ -59,6 +59,12 @@ class TurnGate:
     controller: AdmissionController
     _busy: set[str] = field(default_factory=set)
 
+    def shed_early(self, tenant: str) -> None:
+        """Refuse now (429) a turn the controller would refuse anyway, before any work."""
+        if (refused := self.controller.refusal(tenant)) is not None:
+            instruments().rejected.add(1, {"desk.reason": "busy"})
+            raise busy(refused)
+
     async def enter(self, conversation: Conversation) -> Slot:
         if conversation.id in self._busy:
             raise TurnRejected(
@@ -72,14 +78,7 @@ class TurnGate:
             return await self.controller.acquire(conversation.tenant)
         except Overloaded as exc:
             self._busy.discard(conversation.id)
-            raise TurnRejected(
-                429,
-                "busy",
-                "The desk is answering as many conversations as it can right now "
-                f"({exc.reason}); please send your message again in {exc.retry_after_s} "
-                "seconds. Nothing was lost: this message was not taken.",
-                retry_after_s=exc.retry_after_s,
-            ) from exc
+            raise busy(exc) from exc
         except BaseException:
             self._busy.discard(conversation.id)
             raise
@@ -89,6 +88,17 @@ class TurnGate:
     ) -> None:
         self._busy.discard(conversation_id)
         self.controller.release(slot, latency_s, failed=failed)
+
+
+def busy(refused: Overloaded) -> TurnRejected:
+    return TurnRejected(
+        429,
+        "busy",
+        "The desk is answering as many conversations as it can right now "
+        f"({refused.reason}); please send your message again in {refused.retry_after_s} "
+        "seconds. Nothing was lost: this message was not taken.",
+        retry_after_s=refused.retry_after_s,
+    )
 
 
 def month_start() -> datetime:

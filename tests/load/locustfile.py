@@ -1,6 +1,7 @@
 """Harbor Bank customers for Locust: knowledge questions (fresh ones, and popular ones
 asked again and rephrased, which the semantic cache answers), a lost card frozen and
-unfrozen with confirmations, and requests for a person.
+unfrozen with confirmations, and requests for a person. A customer asks a few questions
+in one conversation before starting another.
 
 A 429 is the desk shedding load as designed: it is a success for Locust and is recorded
 as shed. Anything else that is not 2xx is an error. Every request is also appended to
@@ -128,6 +129,16 @@ class Customer(FastHttpUser):
     def on_start(self) -> None:
         self.customer = f"cus_load_{uuid.uuid4().hex[:8]}"
         self.headers = bearer(self.customer)
+        self.cid: str | None = None
+        self.turns_left = 0
+
+    def conversation(self) -> str | None:
+        """The customer's current conversation: a few questions each, then a new one."""
+        if self.cid is None or self.turns_left <= 0:
+            self.cid = self.open_conversation(self.headers)
+            self.turns_left = random.randint(3, 8)
+        self.turns_left -= 1
+        return self.cid
 
     def open_conversation(self, headers: dict[str, str]) -> str | None:
         with self.client.post(
@@ -155,12 +166,12 @@ class Customer(FastHttpUser):
 
     @task(4)
     def fresh_question(self) -> None:
-        if cid := self.open_conversation(self.headers):
+        if cid := self.conversation():
             self.say(cid, random.choice(FRESH), self.headers, "turn: fresh question")
 
     @task(4)
     def popular_question(self) -> None:
-        if cid := self.open_conversation(self.headers):
+        if cid := self.conversation():
             text = random.choice(POPULAR + REPHRASED)
             self.say(cid, text, self.headers, "turn: popular question")
 
@@ -178,8 +189,9 @@ class Customer(FastHttpUser):
 
     @task(1)
     def ask_for_a_person(self) -> None:
-        if cid := self.open_conversation(self.headers):
+        if cid := self.conversation():
             self.say(cid, "I want to talk to a person", self.headers, "turn: handoff")
+            self.cid = None  # a person has it now; the next question starts afresh
 
 
 PLANNED = phases(os.environ.get("LOAD_SHAPE", "baseline"))

@@ -3,8 +3,9 @@ immediate, explained refusal beyond it (docs/adr/0021).
 
 A turn arriving while a slot is free runs at once. Otherwise it waits in its tenant's
 queue, unless waiting would be pointless: the queue is full, the tenant already holds
-its fair share of it, or the expected wait (the queue ahead of it, over the limit, times
-the recent turn latency) is longer than `max_wait_s`. Then it is refused straight away
+its fair share of it, or the expected wait (the queue ahead of it, at the rate turns
+have been finishing) is more than half of `max_wait_s`, so that queued turns are
+almost always admitted rather than refused late. Then it is refused straight away
 with `Overloaded` and a Retry-After, which the API turns into a 429: a refusal costs
 microseconds, never a timeout. Freed slots go to the tenants' queues in turn (round
 robin), so one tenant's burst cannot starve the others.
@@ -23,6 +24,11 @@ from desk.admission.limit import Limit
 from telemetry.instruments import instruments
 
 RETRY_AFTER_RANGE_S = (1, 30)
+# The queue's drain rate is measured over the turns finished in the last few seconds.
+RATE_WINDOW_S = 5.0
+RATE_MIN_SAMPLES = 4
+# A turn is queued only if it should get a slot within this share of ADMISSION_MAX_WAIT_S.
+QUEUE_PROMISE = 0.5
 
 
 class Overloaded(Exception):
@@ -58,6 +64,7 @@ class AdmissionController:
     in_flight: int = 0
     _queues: OrderedDict[str, deque[_Waiter]] = field(default_factory=OrderedDict)
     _latency_s: float | None = None  # recent turn latency, for the expected wait
+    _finished: deque[float] = field(default_factory=lambda: deque(maxlen=256))
 
     def __post_init__(self) -> None:
         # Both series exist from the start, so a dashboard shows 0 rather than no data.
@@ -67,6 +74,17 @@ class AdmissionController:
     @property
     def queued(self) -> int:
         return sum(len(queue) for queue in self._queues.values())
+
+    def refusal(self, tenant: str) -> Overloaded | None:
+        """What `acquire` would refuse with right now, without queueing: lets the API shed
+        a turn before spending anything on it (tokens checked, rows read)."""
+        if self.in_flight < self.limit.current and not self.queued:
+            return None
+        try:
+            self._check_room(tenant)
+        except Overloaded as refused:
+            return refused
+        return None
 
     async def acquire(self, tenant: str) -> Slot:
         """A slot for one turn of `tenant`, now or after a short wait; raises Overloaded."""
@@ -101,6 +119,7 @@ class AdmissionController:
         running = self.in_flight
         self.in_flight -= 1
         if latency_s is not None:
+            self._finished.append(self.clock())
             self.limit.observe(latency_s, running, failed=failed)
             instruments().admission_limit.set(self.limit.current)
             self._latency_s = (
@@ -108,13 +127,28 @@ class AdmissionController:
             )
         self._dispatch()
 
-    def retry_after_s(self) -> int:
-        """When a slot is likely free for a newcomer: the queue ahead, drained at the limit."""
-        low, high = RETRY_AFTER_RANGE_S
+    def expected_wait_s(self, position: int) -> float | None:
+        """Seconds until the `position`-th queued turn gets a slot: at the rate turns have
+        finished over the last few seconds, or, before there is a rate, from the recent
+        latency and the limit. None before anything has finished."""
+        now = self.clock()
+        recent = [t for t in self._finished if now - t <= RATE_WINDOW_S]
+        if len(recent) >= RATE_MIN_SAMPLES:
+            rate = len(recent) / max(now - recent[0], RATE_WINDOW_S / 4)
+            return position / rate
+        if self._finished and not recent and self.in_flight >= self.limit.current:
+            return math.inf  # the slots are full and nothing has finished for a while
         if self._latency_s is None:
+            return None
+        return self._latency_s * position / max(1, self.limit.current)
+
+    def retry_after_s(self) -> int:
+        """When a slot is likely free for a newcomer: after the queue ahead of it."""
+        low, high = RETRY_AFTER_RANGE_S
+        wait = self.expected_wait_s(self.queued + 1)
+        if wait is None:
             return low
-        wait = self._latency_s * (self.queued + 1) / max(1, self.limit.current)
-        return max(low, min(high, math.ceil(wait)))
+        return high if math.isinf(wait) else max(low, min(high, math.ceil(wait)))
 
     def _check_room(self, tenant: str) -> None:
         queued = self.queued
@@ -128,13 +162,16 @@ class AdmissionController:
                 f"this tenant already has {mine} turns queued (its share is {share})",
                 self.retry_after_s(),
             )
-        if self._latency_s is not None:
-            expected = self._latency_s * (queued + 1) / max(1, self.limit.current)
-            if expected > self.max_wait_s:
-                raise Overloaded(
-                    f"the expected wait ({expected:.1f} s) is over {self.max_wait_s:g} s",
-                    self.retry_after_s(),
-                )
+        expected = self.expected_wait_s(queued + 1)
+        promise = QUEUE_PROMISE * self.max_wait_s
+        if expected is not None and expected > promise:
+            # Queue only what will very likely be admitted: a turn refused after waiting
+            # would be a slow 429, and a 429 must be fast.
+            raise Overloaded(
+                f"the expected wait ({expected:.1f} s) is over the {promise:g} s the queue "
+                "can promise",
+                self.retry_after_s(),
+            )
 
     def _grant(self, tenant: str, enqueued_at: float) -> Slot:
         self.in_flight += 1

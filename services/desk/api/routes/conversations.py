@@ -137,6 +137,8 @@ async def post_message(
     accept: Annotated[str, Header()] = "application/json",
 ) -> Any:
     text = check_length(desk, message)
+    # Under overload the refusal comes first, before any row is read: a 429 must be cheap.
+    gate.shed_early(customer.tenant)
     conversation = await find_conversation(desk, conversation_id, customer)
     # A person has the conversation (ADR 0014): the message is kept for them, no turn runs.
     # An approval alone (no text) still goes to the desk, which has the pending action.
