@@ -45,7 +45,7 @@ class GradientLimit:
     tolerance: float = 1.5  # latency up to 1.5x normal is still "not overloaded"
     smoothing: float = 0.2  # how far one sample moves the limit toward its target
     short_weight: float = 0.2  # the short average: the last few turns
-    long_weight: float = 0.01  # the long average: the last few hundred
+    long_weight: float = 0.002  # the long average: the last thousand or so
     backoff: float = 0.9  # a failed turn cuts the limit by this factor
     _limit: float = field(init=False)
     _short: float | None = field(default=None, init=False)
