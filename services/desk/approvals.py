@@ -49,8 +49,10 @@ class Step:
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]
-    # A repeated answer to an approval already carried out: its outcome, told again.
+    # A repeated answer to an approval already carried out: its outcome, told again, and
+    # the thread's messages as read to decide so (no graph run follows to read them).
     replay: dict[str, Any] | None = None
+    history: tuple[Any, ...] = ()
 
 
 def pending_in(snapshot: Any) -> dict[str, Any] | None:
@@ -85,14 +87,14 @@ async def plan_turn(
             return Plan((resume(decision, text or "", via="button"),))
         done = last_action(snapshot)
         if done is not None and done.get("approval_id") == approval_id:
-            return Plan((), replay=done)
+            return Plan((), replay=done, history=messages_of(snapshot))
         raise ApprovalNotPending(approval_id)
     assert text is not None
     if pending is None:
         done = just_done(snapshot)
         if done is not None and reply_kind(text) == "confirm":
             # "yes" again, right after the action: it is done, and says so once more.
-            return Plan((), replay=done)
+            return Plan((), replay=done, history=messages_of(snapshot))
         return Plan((new_message(text),))
     kind = reply_kind(text)
     if kind == "other":
@@ -108,9 +110,13 @@ def last_action(snapshot: Any) -> dict[str, Any] | None:
 def just_done(snapshot: Any) -> dict[str, Any] | None:
     """The confirmed action whose outcome is the conversation's last message, if any."""
     action = last_action(snapshot)
-    messages = (snapshot.values if snapshot else {}).get("messages") or []
+    messages = messages_of(snapshot)
     if not messages or action is None or action.get("decision") != "confirm":
         return None
     said = getattr(messages[-1], "response_metadata", {}) or {}
     recorded = said.get("action") or {}
     return action if recorded.get("approval_id") == action.get("approval_id") else None
+
+
+def messages_of(snapshot: Any) -> tuple[Any, ...]:
+    return tuple((snapshot.values if snapshot else {}).get("messages") or ())

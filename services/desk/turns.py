@@ -76,11 +76,10 @@ class TurnGate:
         self._busy.add(conversation.id)
         try:
             return await self.controller.acquire(conversation.tenant)
-        except Overloaded as exc:
+        except BaseException as exc:
             self._busy.discard(conversation.id)
-            raise busy(exc) from exc
-        except BaseException:
-            self._busy.discard(conversation.id)
+            if isinstance(exc, Overloaded):
+                raise busy(exc) from exc
             raise
 
     def leave(
@@ -125,39 +124,18 @@ async def check_budget(desk: Desk, tenant: str) -> None:
 
 async def record_usage(desk: Desk, conversation: Conversation, meter: TurnMeter) -> None:
     """The turn's priced model calls, and its cache hits as one row of what they saved."""
-    now = utcnow()
-    saved: list[UsageRecord] = []
-    if meter.cache_hits:
-        saved.append(
-            UsageRecord(
-                tenant=conversation.tenant,
-                conversation_id=conversation.id,
-                model_group=CACHE_GROUP,
-                deployment=CACHE_DEPLOYMENT,
-                model=CACHE_DEPLOYMENT,
-                prompt_tokens=0,
-                completion_tokens=0,
-                cost_usd=0.0,
-                avoided_usd=meter.avoided_usd,
-                created_at=now,
-            )
-        )
-    calls = [
-        UsageRecord(
-            tenant=conversation.tenant,
-            conversation_id=conversation.id,
-            model_group=call.group,
-            deployment=call.deployment,
-            model=call.model,
-            prompt_tokens=call.prompt_tokens,
-            completion_tokens=call.completion_tokens,
-            cost_usd=call.cost_usd,
-            avoided_usd=0.0,
-            created_at=now,
-        )
-        for call in meter.calls
+    priced = [
+        (c.group, c.deployment, c.model, c.prompt_tokens, c.completion_tokens, c.cost_usd, 0.0)
+        for c in meter.calls
     ]
-    await desk.records.record_usage(saved + calls)
+    if meter.cache_hits:
+        priced.insert(
+            0, (CACHE_GROUP, CACHE_DEPLOYMENT, CACHE_DEPLOYMENT, 0, 0, 0.0, meter.avoided_usd)
+        )
+    now = utcnow()
+    await desk.records.record_usage(
+        [UsageRecord(conversation.tenant, conversation.id, *row, now) for row in priced]
+    )
 
 
 def turn_record(
@@ -282,8 +260,8 @@ async def run_turn(
             final = {
                 "answer": plan.replay["message"],
                 "route": agent_of(plan.replay["action"]),
-                # No graph run: the thread's messages, for the audit's disclosure flag.
-                "messages": (await desk.graph.aget_state(config)).values.get("messages", []),
+                # No graph run: the thread as planned, for the audit's disclosure flag.
+                "messages": plan.history,
             }
         for step in plan.steps:
             shown: list[str] = []

@@ -91,7 +91,11 @@ async def start_conversation(desk: DeskDep, customer: CustomerDep) -> Conversati
     # pending, and the history shows it like any reply.
     await desk.graph.aupdate_state(
         thread(conversation.id),
-        {"messages": [AIMessage(content=DISCLOSURE, response_metadata={"route": "disclosure"})]},
+        {
+            "messages": [
+                AIMessage(content=DISCLOSURE, response_metadata={"route": audit.DISCLOSURE_ROUTE})
+            ]
+        },
         as_node=TURN_ENDS[0],
     )
     await audit.write(
