@@ -1,17 +1,26 @@
 """Admission control: who runs, who waits, who is refused at once, in what order freed
-slots are handed out, and how the adaptive limit follows turn latency (latencies are
-numbers passed in; no test reads the time). Then through the API: with the limit full
-and no queue, the next turn gets a 429 with Retry-After while health and metrics answer."""
+slots are handed out, and how the adaptive limit follows turn latency and the event
+loop's lag (lags and latencies are numbers passed in; no test reads the time). Then
+through the API: with the limit full and no queue, the next turn gets a 429 with
+Retry-After while health and metrics answer."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from desk.admission import AdmissionController, FixedLimit, GradientLimit, Overloaded, Slot
+from desk.admission import (
+    AdaptiveLimit,
+    AdmissionController,
+    FixedLimit,
+    LoopLag,
+    Overloaded,
+    Slot,
+)
 from desk.api.app import create_app
 from tests.support.desk_app import client_for, desk_settings, ingest_help_centre
 from tests.support.fake_upstream import (
@@ -114,16 +123,26 @@ async def test_an_expected_wait_over_the_bound_is_refused_without_waiting() -> N
     gate.release(held, latency_s=None)
 
 
-async def test_the_queue_takes_only_what_the_measured_drain_rate_admits_in_time() -> None:
+async def draining(
+    finished: int, queued: int
+) -> tuple[AdmissionController, Clock, Slot, list[asyncio.Task[Slot]]]:
+    """One slot, `finished` turns of 0.25 s each done back to back (the drain rate the
+    queue measures), the slot taken again, and `queued` turns waiting for it."""
     clock = Clock()
     gate = AdmissionController(FixedLimit(1), max_queue=10, max_wait_s=2.0, clock=clock)
-    for _ in range(4):  # four turns finished in the last second: 3.2 a second, measured
+    for _ in range(finished):
         slot = await gate.acquire("harbor")
         clock.now += 0.25
         gate.release(slot, latency_s=0.25)
     held = await gate.acquire("harbor")
-    queued = [asyncio.create_task(gate.acquire("harbor")) for _ in range(3)]
+    waiting = [asyncio.create_task(gate.acquire("harbor")) for _ in range(queued)]
     await settle()
+    return gate, clock, held, waiting
+
+
+async def test_the_queue_takes_only_what_the_measured_drain_rate_admits_in_time() -> None:
+    # Four turns finished in the last second: 3.2 a second, measured.
+    gate, clock, held, queued = await draining(finished=4, queued=3)
     assert gate.queued == 3  # the third is due in 3 / 3.2 s, within the 1 s promised
     with pytest.raises(Overloaded, match=r"expected wait \(1\.2 s\)") as refused:
         await gate.acquire("harbor")
@@ -132,6 +151,24 @@ async def test_the_queue_takes_only_what_the_measured_drain_rate_admits_in_time(
     with pytest.raises(Overloaded, match=r"expected wait \(inf s\)"):
         await gate.acquire("harbor")
     gate.release(held, latency_s=None)
+    for task in queued:
+        task.cancel()
+
+
+async def test_after_a_refusal_the_queue_promises_only_a_short_wait() -> None:
+    # Eight turns finished in two seconds: about 4.5 a second, measured.
+    gate, clock, held, queued = await draining(finished=8, queued=4)
+    assert gate.queued == 4 and not gate.overloaded  # a burst: due within 1 s, queued
+    with pytest.raises(Overloaded, match=r"over the 1 s the queue can promise$"):
+        await gate.acquire("harbor")
+    assert gate.overloaded  # that refusal says the desk is overloaded, not in a burst
+    gate.release(held, latency_s=0.25)
+    await settle()
+    assert gate.queued == 3
+    with pytest.raises(Overloaded, match=r"over the 0\.2 s .* while the desk is overloaded"):
+        await gate.acquire("harbor")  # due within the 1 s a burst may wait, but not 0.2 s
+    clock.now += 1.5  # no refusal for a while: a burst may queue again
+    assert not gate.overloaded
     for task in queued:
         task.cancel()
 
@@ -162,31 +199,81 @@ async def test_a_client_gone_while_queued_costs_no_slot() -> None:
     assert gate.in_flight == 0
 
 
-def test_the_adaptive_limit_grows_while_latency_is_normal_and_shrinks_under_overload() -> None:
-    limit = GradientLimit(8, minimum=2, maximum=64)
-    for _ in range(50):
-        limit.observe(1.0, in_flight=limit.current)
+class Lag:
+    """The loop's lag, set by the test."""
+
+    def __init__(self) -> None:
+        self.s = 0.0
+
+    def __call__(self) -> float:
+        return self.s
+
+
+def test_the_adaptive_limit_compares_each_kind_of_turn_with_its_own_normal() -> None:
+    lag = Lag()
+    limit = AdaptiveLimit(8, lag_s=lag, minimum=2, maximum=64, tolerance=1.3)
+    for _ in range(20):  # calm: cache hits take 50 ms, model answers a second
+        limit.observe(0.05, in_flight=1, kind="knowledge/cache")
+        limit.observe(1.0, in_flight=1, kind="knowledge/answer")
+    assert limit.normal_s("knowledge/cache") == pytest.approx(0.05)
+    assert limit.current == 8  # barely used: no evidence it could take more
+    for _ in range(100):  # busy, with both kinds as fast as normal: room to admit more
+        limit.observe(0.05, in_flight=limit.current, kind="knowledge/cache")
+        limit.observe(1.0, in_flight=limit.current, kind="knowledge/answer")
     grown = limit.current
-    assert grown >= 48  # busy and as fast as usual: room to admit more
-    for _ in range(30):
-        limit.observe(4.0, in_flight=limit.current)  # four times slower: overloaded
+    assert grown >= 16 and limit.inflation == pytest.approx(1.0)
+    for _ in range(30):  # cache hits four times slower: the process is congested
+        limit.observe(0.2, in_flight=limit.current, kind="knowledge/cache")
+        limit.observe(1.0, in_flight=limit.current, kind="knowledge/answer")
     shrunk = limit.current
-    assert shrunk <= grown / 3
-    for _ in range(30):
-        limit.observe(1.0, in_flight=limit.current)
-    assert limit.current >= 2 * shrunk  # recovers once turns are fast again
+    assert shrunk <= grown / 2 and limit.inflation > 1.3
+    assert limit.normal_s("knowledge/cache") == pytest.approx(0.05)  # learnt only when calm
+    for _ in range(100):
+        limit.observe(0.05, in_flight=limit.current, kind="knowledge/cache")
+    assert limit.current > shrunk  # recovers once turns are normal again
 
 
-def test_the_adaptive_limit_ignores_latency_while_barely_used_and_stays_in_bounds() -> None:
-    limit = GradientLimit(16, minimum=4, maximum=32)
-    for _ in range(20):
-        limit.observe(9.0, in_flight=1)  # slow, but nearly idle: not the desk's load
-    assert limit.current == 16
+def test_the_adaptive_limit_also_follows_the_loop_lag_cuts_once_per_drain_in_bounds() -> None:
+    lag = Lag()
+    limit = AdaptiveLimit(10, lag_s=lag, minimum=4, maximum=12, lag_target_s=0.02)
+    limit.observe(1.0, in_flight=1)
+    lag.s = 0.1  # turns as fast as normal, but the loop is late: CPU-bound congestion
+    limit.observe(1.0, in_flight=10)
+    assert limit.current == 9
+    for _ in range(5):  # the tenth turn, admitted before the cut, still runs: no new cut
+        limit.observe(1.0, in_flight=10)
+    assert limit.current == 9
+    limit.observe(1.0, in_flight=9)  # drained to the limit, and still lagging: cut again
+    assert limit.current == 8
     for _ in range(200):
         limit.observe(60.0, in_flight=limit.current, failed=True)
-    assert limit.current == 4
+    assert limit.current == 4  # never below the floor
+    lag.s = 0.0
+    for _ in range(500):
+        limit.observe(1.0, in_flight=limit.current)
+    assert limit.current == 12  # nor over the ceiling
     with pytest.raises(ValueError, match="minimum"):
-        GradientLimit(1, minimum=2, maximum=8)
+        AdaptiveLimit(1, lag_s=lag, minimum=2, maximum=8)
+
+
+async def test_the_loop_lag_is_measured_by_a_ticker_and_smoothed() -> None:
+    monitor = LoopLag(interval_s=0.001, smoothing=0.5)
+    for late in (0.04, 0.04, 0.04):
+        monitor.observe(late)
+    assert monitor.lag_s == pytest.approx(0.035)
+    monitor.observe(-0.001)  # early (timer rounding) counts as on time
+    assert monitor.lag_s == pytest.approx(0.0175)
+    seen: list[float] = []
+    monitor.observe = seen.append  # type: ignore[method-assign]
+    async with monitor.running():
+        await asyncio.sleep(0)  # the ticker starts: it asks to wake in 1 ms
+        time.sleep(0.02)  # noqa: ASYNC251 - the point: the loop is blocked for 20 ms
+        for _ in range(1000):
+            if seen:
+                break
+            await asyncio.sleep(0.001)
+    assert seen and seen[0] >= 0.019  # it woke at least 19 ms late
+    assert monitor._task is None
 
 
 QUESTION = "My card still hasn't arrived, what should I do?"
@@ -240,6 +327,11 @@ async def test_the_turn_beyond_the_limit_and_queue_gets_429_while_health_and_met
                 urls[2], json={"content": QUESTION}, headers={"Accept": "text/event-stream"}
             )
             assert streamed.status_code == 429 and "retry-after" in streamed.headers
+            # Refused before the token is verified or the body parsed: a refusal is cheap.
+            unread = await client.post(
+                urls[2], content=b"{not json", headers={"Authorization": "Bearer not-a-token"}
+            )
+            assert unread.status_code == 429 and unread.json()["error"]["code"] == "busy"
 
             assert (await client.get("/healthz")).status_code == 200
             metrics = await client.get("/metrics")

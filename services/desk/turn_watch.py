@@ -18,6 +18,7 @@ class TurnWatch:
     started: float
     tenant: str
     route: str = "unknown"
+    answered_by: str = ""
     outcome: str = "failed"
     _first_text: float | None = None
     _closed: bool = field(default=False)
@@ -32,6 +33,8 @@ class TurnWatch:
 
     def finished(self, metadata: dict[str, Any], meter: TurnMeter) -> None:
         self.route = str(metadata.get("route") or "unknown")
+        answered_by = metadata.get("answered_by")
+        self.answered_by = str(answered_by.get("tier", "")) if isinstance(answered_by, dict) else ""
         self.outcome = "ok"
         set_attributes(
             {
@@ -52,6 +55,13 @@ class TurnWatch:
             metrics.token_usage.record(
                 call.completion_tokens, {**labels, "gen_ai.token.type": "output"}
             )
+
+    @property
+    def kind(self) -> str:
+        """What the turn turned out to be, e.g. "knowledge/cache" (route and answering
+        tier): turns of a kind take about as long as each other, which the admission
+        limit relies on."""
+        return f"{self.route}/{self.answered_by}" if self.answered_by else self.route
 
     def close(self) -> None:
         if self._closed:

@@ -30,6 +30,7 @@ from desk.turn_failures import fail_turn
 from desk.turn_watch import TurnWatch
 from telemetry import names
 from telemetry.instruments import instruments
+from telemetry.spans import span
 
 
 class TurnRejected(Exception):
@@ -83,10 +84,16 @@ class TurnGate:
             raise
 
     def leave(
-        self, conversation_id: str, slot: Slot, latency_s: float | None, *, failed: bool
+        self,
+        conversation_id: str,
+        slot: Slot,
+        latency_s: float | None,
+        *,
+        kind: str = "turn",
+        failed: bool = False,
     ) -> None:
         self._busy.discard(conversation_id)
-        self.controller.release(slot, latency_s, failed=failed)
+        self.controller.release(slot, latency_s, kind=kind, failed=failed)
 
 
 def busy(refused: Overloaded) -> TurnRejected:
@@ -192,12 +199,12 @@ class Admission:
     ran: bool = False
     _released: bool = False
 
-    def release(self, *, failed: bool = False) -> None:
+    def release(self, *, kind: str = "turn", failed: bool = False) -> None:
         if self._released:
             return
         self._released = True
         latency = self.gate.controller.clock() - self.slot.granted_at if self.ran else None
-        self.gate.leave(self.conversation_id, self.slot, latency, failed=failed)
+        self.gate.leave(self.conversation_id, self.slot, latency, kind=kind, failed=failed)
 
 
 async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> Admission:
@@ -212,8 +219,10 @@ async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> 
                 f"This conversation has reached its limit of "
                 f"{settings.max_turns} messages; please start a new conversation.",
             )
-        await check_budget(desk, conversation.tenant)
-        slot = await gate.enter(conversation)
+        with span("admission") as current:
+            await check_budget(desk, conversation.tenant)
+            slot = await gate.enter(conversation)
+            current.set_attribute("desk.admission.wait_s", round(slot.waited_s, 4))
     except TurnRejected as rejected:
         instruments().rejected.add(1, {"desk.reason": rejected.code})
         raise
@@ -274,6 +283,10 @@ async def run_turn(
                         context=context,
                         stream_mode=["custom", "values"],
                         version="v2",
+                        # A turn is the unit of durability: its state is written once,
+                        # when the run ends (done, interrupted for an approval, or
+                        # failed), not after every node (docs/adr/0021).
+                        durability="exit",
                     ):
                         if part["type"] == "custom":
                             event = TurnEvent(part["data"]["event"], part["data"]["data"])
@@ -299,11 +312,13 @@ async def run_turn(
                 raise failure from exc
         if pending is not None:
             yield TurnEvent("approval", pending)
-        turns = await desk.records.count_turn(conversation.id)
-        await record_usage(desk, conversation, meter)
-        outcome = audit.turn_outcome(final, pending)
-        record = turn_record(conversation, trail, meter, final, actions, pending, outcome)
-        await audit.write(desk.records, record)
+        with span("record turn"):
+            turns = await desk.records.count_turn(conversation.id)
+            await record_usage(desk, conversation, meter)
+            outcome = audit.turn_outcome(final, pending)
+            record = turn_record(conversation, trail, meter, final, actions, pending, outcome)
+            await audit.write(desk.records, record)
+            spent = await desk.records.conversation_spend(conversation.id, conversation.tenant)
         metadata = done_metadata(final)
         watch.finished(metadata, meter)
         metadata.update(
@@ -312,14 +327,9 @@ async def run_turn(
             latency_ms=round((time.perf_counter() - started) * 1000),
             pending_approval=pending,
             actions=actions,
-            usage={
-                **meter.summary(),
-                "conversation_cost_usd": round(
-                    await desk.records.conversation_spend(conversation.id, conversation.tenant), 8
-                ),
-            },
+            usage={**meter.summary(), "conversation_cost_usd": round(spent, 8)},
         )
         yield TurnEvent("done", metadata)
     finally:
         watch.close()
-        admission.release(failed=watch.outcome != "ok")
+        admission.release(kind=watch.kind, failed=watch.outcome != "ok")

@@ -24,6 +24,7 @@ reaches a prompt.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -55,6 +56,9 @@ ANCHOR_RELEVANCE: Final = 0.35
 MIN_REQUEST_CHARS: Final = 12
 # A short sentence with one of these leans on the one before: "Can I use it again?"
 ANAPHORA_MAX_WORDS: Final = 10
+# Scans remembered per guard: a help centre's chunks are retrieved again and again, and a
+# scan depends only on the text, its context and the guard, so each is scanned once.
+REMEMBERED_SCANS: Final = 4096
 _ANAPHORA = re.compile(r"\b(?:it|this|that|these|those|they|them|there)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself|i'm|i've|i'd|i'll)\b", re.IGNORECASE)
 _QUOTED = re.compile(r"['\"‘“][^'\"’”]*['\"’”]")
@@ -125,6 +129,7 @@ class IndirectGuard:
             if domain is not None or e.family.startswith("banking")
         ]
         self._domain_vectors: Vectors | None = None
+        self._scanned: OrderedDict[tuple[str, str], Neutralised] = OrderedDict()
 
     async def warm(self) -> None:
         """Embed the domain exemplars now, so the first retrieval does not wait for it."""
@@ -143,9 +148,25 @@ class IndirectGuard:
     async def scan_many(
         self, texts: Sequence[str], contexts: Sequence[str] | None = None
     ) -> list[Neutralised]:
+        """Each text scanned, in order; a text seen before (with the same context) is not
+        scanned again."""
         contexts = list(contexts) if contexts is not None else [""] * len(texts)
         if len(contexts) != len(texts):
             raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
+        keys = list(zip(texts, contexts, strict=True))
+        known = {key: self._scanned[key] for key in keys if key in self._scanned}
+        fresh = [key for key in dict.fromkeys(keys) if key not in known]
+        if fresh:
+            scanned = await self._scan([t for t, _ in fresh], [c for _, c in fresh])
+            known.update(zip(fresh, scanned, strict=True))
+        for key in dict.fromkeys(keys):
+            self._scanned[key] = known[key]
+            self._scanned.move_to_end(key)
+        while len(self._scanned) > REMEMBERED_SCANS:
+            self._scanned.popitem(last=False)
+        return [known[key] for key in keys]
+
+    async def _scan(self, texts: Sequence[str], contexts: Sequence[str]) -> list[Neutralised]:
         split = [sentences.split(text) for text in texts]
         hits = [[self._rule_hits(p.text) for p in parts] for parts in split]
         if self._embedder is None:

@@ -56,8 +56,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from desk.api.app import create_app
 
+    app = create_app(settings)
+    # LiteLLM, once imported, adds its own secret scrubbers to uvicorn's access log: a
+    # second pass over every request line, for LiteLLM's proxy, whose URLs carry keys.
+    # This API takes credentials only as a bearer header, and the access log already
+    # has the desk's PII filter (configure_logging).
+    access = logging.getLogger(ACCESS_LOG)
+    for scrubber in [f for f in access.filters if type(f).__module__.startswith("litellm")]:
+        access.removeFilter(scrubber)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level="info",

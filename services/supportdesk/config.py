@@ -75,7 +75,15 @@ class Settings(BaseSettings):
         16, ge=1, description="The limit when fixed; where the adaptive limit starts."
     )
     admission_adaptive: bool = Field(
-        True, description="Adapt the limit to measured turn latency (gradient algorithm)."
+        True,
+        description="Adapt the limit to turn latency and the event loop's lag (AIMD, "
+        "docs/adr/0021).",
+    )
+    admission_latency_tolerance: float = Field(
+        1.3, gt=1, description="Turns slower than this times their normal shrink the limit."
+    )
+    admission_lag_target_s: float = Field(
+        0.025, gt=0, description="The loop lag over which the adaptive limit shrinks."
     )
     admission_min_turns: int = Field(2, ge=1, description="The adaptive limit's floor.")
     admission_max_turns: int = Field(64, ge=1, description="The adaptive limit's ceiling.")

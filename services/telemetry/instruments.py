@@ -106,7 +106,14 @@ class Instruments:
         self.admission_limit = meter.create_gauge(
             "desk.admission.limit",
             unit="{turn}",
-            description="Turns this process admits at once (adaptive: follows turn latency).",
+            description="Turns this process admits at once (adaptive: follows the event"
+            " loop's lag).",
+        )
+        self.loop_lag = meter.create_histogram(
+            "desk.event_loop.lag",
+            unit="s",
+            description="How late the event loop woke a ticker that asked for 50 ms: the"
+            " process's CPU congestion, which the adaptive admission limit follows.",
         )
         self.admission_wait = meter.create_histogram(
             "desk.admission.wait",

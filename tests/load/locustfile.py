@@ -1,13 +1,16 @@
 """Harbor Bank customers for Locust: knowledge questions (fresh ones, and popular ones
 asked again and rephrased, which the semantic cache answers), a lost card frozen and
 unfrozen with confirmations, and requests for a person. A customer asks a few questions
-in one conversation before starting another.
+in one conversation before starting another. Fresh questions are real customers' words:
+the banking77 queries in ../shared/data when they are there (`LOAD_QUESTIONS` names
+another JSONL file with a "query" per line), else a short list of our own.
 
 A 429 is the desk shedding load as designed: it is a success for Locust and is recorded
 as shed. Anything else that is not 2xx is an error. Every request is also appended to
 `LOAD_REQUEST_LOG` (one JSON object a line: time, name, status, milliseconds), from which
 tests/load/report.py computes the verdict. The shape comes from `LOAD_SHAPE` (see
-tests/load/shapes.py); each simulated customer sends at most one message a second.
+tests/load/shapes.py); each simulated customer sends a message a second on average, at
+random (Poisson) times.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import os
 import random
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
+import gevent
 import jwt
-from locust import FastHttpUser, LoadTestShape, constant_throughput, events, task
+from locust import FastHttpUser, LoadTestShape, events, task
 
 from supportdesk.config import DEV_JWT_SECRET
 from tests.load.shapes import phases
@@ -29,6 +34,7 @@ SECRET = os.environ.get("AUTH_JWT_SECRET", DEV_JWT_SECRET)
 ISSUER = os.environ.get("AUTH_ISSUER", "harbor-support-desk")
 AUDIENCE = os.environ.get("AUTH_AUDIENCE", "harbor-support-desk")
 OK = {200, 201, 202}
+MESSAGES_PER_S = 1.0  # each customer's average
 SHED = 429
 
 FRESH = [
@@ -81,6 +87,20 @@ REPHRASED = [
     "How much does currency exchange cost?",
 ]
 WITH_CARDS = ["cus_chloe", "cus_ben", "cus_alice"]
+QUESTIONS = Path(
+    os.environ.get(
+        "LOAD_QUESTIONS",
+        Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "train.jsonl",
+    )
+)
+
+
+def fresh_questions(path: Path = QUESTIONS) -> list[str]:
+    """Real customers' questions, or our own list when the file is not there."""
+    if not path.exists():
+        return FRESH
+    with path.open() as lines:
+        return [json.loads(line)["query"] for line in lines if line.strip()]
 
 
 def bearer(customer: str) -> dict[str, str]:
@@ -123,10 +143,21 @@ def flush(**_: Any) -> None:
         _log.flush()
 
 
+ASKED = fresh_questions()
+
+
 class Customer(FastHttpUser):
-    wait_time = constant_throughput(1)
+    def wait_time(self) -> float:
+        """Customers write independently: the gaps between one customer's messages are
+        exponential (a Poisson process, one a second on average), so the many customers
+        of a spike do not all send in the same millisecond as lockstep timers would. A
+        customer whose last reply took longer than its gap writes again at once."""
+        self.due = max(self.due + random.expovariate(MESSAGES_PER_S), time.monotonic())
+        return self.due - time.monotonic()
 
     def on_start(self) -> None:
+        gevent.sleep(random.random())  # the phase's customers arrive within its first second
+        self.due = time.monotonic()
         self.customer = f"cus_load_{uuid.uuid4().hex[:8]}"
         self.headers = bearer(self.customer)
         self.cid: str | None = None
@@ -167,7 +198,7 @@ class Customer(FastHttpUser):
     @task(4)
     def fresh_question(self) -> None:
         if cid := self.conversation():
-            self.say(cid, random.choice(FRESH), self.headers, "turn: fresh question")
+            self.say(cid, random.choice(ASKED), self.headers, "turn: fresh question")
 
     @task(4)
     def popular_question(self) -> None:
@@ -198,13 +229,14 @@ PLANNED = phases(os.environ.get("LOAD_SHAPE", "baseline"))
 
 
 class Planned(LoadTestShape):
-    """The phases of LOAD_SHAPE; each phase's customers arrive within a second, as in a
-    real spike."""
+    """The phases of LOAD_SHAPE; each phase's customers arrive (or leave) within a second,
+    as in a real spike."""
 
     def tick(self) -> tuple[int, float] | None:
         elapsed = self.get_run_time()
+        most = float(max(phase.users for phase in PLANNED))
         for phase in PLANNED:
             if elapsed < phase.seconds:
-                return phase.users, float(max(phase.users, 1))
+                return phase.users, most
             elapsed -= phase.seconds
         return None

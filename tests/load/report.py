@@ -206,8 +206,15 @@ def plot(
         ax.plot(ts, [s["in_flight"] for s in samples], label="in flight")
         ax.plot(ts, [s["waiting"] for s in samples], label="queued")
         ax.plot(ts, [s["limit"] for s in samples], label="admission limit")
-        ax.set(xlabel="seconds", ylabel="turns", title="Turns in flight, queued, and the limit")
-        ax.legend()
+        ax.set(
+            xlabel="seconds",
+            ylabel="turns",
+            title="Turns in flight, queued, the limit, and the event loop's lag",
+        )
+        ax.legend(loc="upper left")
+        lag = ax.twinx()
+        lag.plot(ts, [s.get("loop_lag_ms", 0.0) for s in samples], color="grey", alpha=0.6)
+        lag.set_ylabel("loop lag, ms (grey)")
         files.append(_save(fig, folder / "in_flight.png"))
 
         fig, ax = plt.subplots(figsize=(10, 4))

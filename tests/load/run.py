@@ -27,12 +27,25 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", choices=["baseline", "spike", "soak"])
-    parser.add_argument("--base-users", type=int, default=10, help="customers at baseline")
+    parser.add_argument(
+        "--base-users",
+        type=int,
+        default=3,
+        help="customers at baseline (3: about a third of what one process serves on 2 cores)",
+    )
     parser.add_argument("--phase-s", type=float, default=60.0, help="seconds per phase")
     parser.add_argument("--ttft-ms", type=float, default=300.0, help="the fake model's TTFT")
     parser.add_argument("--tps", type=float, default=40.0, help="its tokens per second")
     parser.add_argument("--out", type=Path, default=REPO / "reports")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the desk under test, e.g. --set MAX_CONCURRENT_TURNS=4",
+    )
     args = parser.parse_args(argv)
+    settings = dict(pair.split("=", 1) for pair in args.set)
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     folder = args.out / f"load-{args.scenario}-{stamp}"
@@ -40,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     planned = phases(args.scenario, args.base_users, args.phase_s)
     upstream = Upstream(ttft_ms=args.ttft_ms, tokens_per_s=args.tps)
     print(f"starting the stack under {folder} ...", flush=True)
-    with local_stack(folder / "stack", upstream) as stack:
+    with local_stack(folder / "stack", upstream, **settings) as stack:
         sampler = Sampler(stack.url, stack.pid, folder / "samples.csv")
         sampler.start()
         env = {
@@ -69,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.monotonic() - started:.0f} s.",
         "Phases: "
         + ", ".join(f"{p.name} {p.users} customers for {p.seconds:.0f} s" for p in planned)
-        + " (each customer sends at most one message a second).",
+        + " (each customer sends a message a second on average, at random times).",
     ]
+    if settings:
+        notes.append("Settings: " + ", ".join(f"`{k}={v}`" for k, v in settings.items()) + ".")
     verdict = write_report(folder, args.scenario, planned, notes)
     print((folder / "report.md").read_text())
     print(f"report: {folder / 'report.md'}")

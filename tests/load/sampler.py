@@ -1,4 +1,5 @@
-"""Samples the desk's /metrics and the API process's memory once a second during a run."""
+"""Samples the desk's /metrics (turns in flight and queued, the limit, cache lookups, the
+event loop's mean lag since the last sample) and the API process's memory once a second."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ GAUGES = {
 COUNTERS = {
     'desk_cache_lookups_total{desk_cache_status="hit"': "cache_hits",
     'desk_cache_lookups_total{desk_cache_status="miss"': "cache_misses",
+    "desk_event_loop_lag_seconds_sum": "lag_sum",
+    "desk_event_loop_lag_seconds_count": "lag_count",
 }
-FIELDS = ["t", "rss_mb", *GAUGES.values(), *COUNTERS.values()]
+FIELDS = ["t", "rss_mb", *GAUGES.values(), *COUNTERS.values(), "loop_lag_ms"]
 
 
 def rss_mb(pid: int) -> float:
@@ -34,7 +37,7 @@ def read(text: str) -> dict[str, float]:
         if line.startswith("#"):
             continue
         for prefix, field in {**GAUGES, **COUNTERS}.items():
-            if line.startswith(prefix + "{") or line.startswith(prefix + ","):
+            if line.startswith((prefix + "{", prefix + ",", prefix + " ")):
                 values[field] += float(line.rsplit(" ", 1)[1])
     return values
 
@@ -49,12 +52,24 @@ class Sampler(threading.Thread):
         with self._out.open("w", newline="") as handle, httpx.Client(timeout=5) as client:
             writer = csv.DictWriter(handle, FIELDS)
             writer.writeheader()
+            before: dict[str, float] = {}
             while not self._done.wait(self._every):
                 try:
                     values = read(client.get(f"{self._url}/metrics").text)
                 except httpx.HTTPError:
                     continue
-                writer.writerow({"t": time.time(), "rss_mb": rss_mb(self._pid), **values})
+                ticks = values["lag_count"] - before.get("lag_count", 0.0)
+                late = values["lag_sum"] - before.get("lag_sum", 0.0)
+                before = values
+                lag_ms = 1000 * late / ticks if ticks > 0 else 0.0
+                writer.writerow(
+                    {
+                        "t": time.time(),
+                        "rss_mb": rss_mb(self._pid),
+                        **values,
+                        "loop_lag_ms": round(lag_ms, 2),
+                    }
+                )
                 handle.flush()
 
     def stop(self) -> None:

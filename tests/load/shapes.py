@@ -1,8 +1,8 @@
-"""Load shapes, as phases of simulated customers (each sends at most a message a second).
+"""Load shapes, as phases of simulated customers (each sends a message a second on average).
 
 baseline: `base` customers throughout. spike: `base`, then ten times as many at once,
 then `base` again (the 10x spike of docs/adr/0021). soak: `base` for half an hour.
-`LOAD_BASE_USERS` (10) and `LOAD_PHASE_S` (60) scale them for shorter trial runs.
+`LOAD_BASE_USERS` (3) and `LOAD_PHASE_S` (60) scale them for shorter trial runs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class Phase:
 
 
 def phases(shape: str, base: int | None = None, phase_s: float | None = None) -> list[Phase]:
-    base = base or int(os.environ.get("LOAD_BASE_USERS", "10"))
+    base = base or int(os.environ.get("LOAD_BASE_USERS", "3"))
     phase_s = phase_s or float(os.environ.get("LOAD_PHASE_S", "60"))
     if shape == "baseline":
         return [Phase("baseline", 1.5 * phase_s, base)]

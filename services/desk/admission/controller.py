@@ -9,6 +9,10 @@ almost always admitted rather than refused late. Then it is refused straight awa
 with `Overloaded` and a Retry-After, which the API turns into a 429: a refusal costs
 microseconds, never a timeout. Freed slots go to the tenants' queues in turn (round
 robin), so one tenant's burst cannot starve the others.
+
+For a second after any refusal the desk counts as overloaded rather than absorbing a
+burst, and the queue promises only a tenth of `max_wait_s`: through a spike the desk
+sheds the excess at once rather than make every admitted turn wait behind it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from desk.admission.limit import Limit
+from desk.admission.loop_lag import LoopLag
 from telemetry.instruments import instruments
 
 RETRY_AFTER_RANGE_S = (1, 30)
@@ -29,6 +34,11 @@ RATE_WINDOW_S = 5.0
 RATE_MIN_SAMPLES = 4
 # A turn is queued only if it should get a slot within this share of ADMISSION_MAX_WAIT_S.
 QUEUE_PROMISE = 0.5
+# For this long after the desk last refused a turn it is overloaded, not absorbing a burst,
+# and a queue would only add its wait to every admitted turn (CoDel's "bad queue"): the
+# queue then promises only this share of the wait bound.
+OVERLOAD_MEMORY_S = 1.0
+OVERLOAD_PROMISE = 0.1
 
 
 class Overloaded(Exception):
@@ -61,10 +71,12 @@ class AdmissionController:
     max_queue: int = 32
     max_wait_s: float = 2.0
     clock: Callable[[], float] = time.monotonic
+    loop_lag: LoopLag = field(default_factory=LoopLag)
     in_flight: int = 0
     _queues: OrderedDict[str, deque[_Waiter]] = field(default_factory=OrderedDict)
     _latency_s: float | None = None  # recent turn latency, for the expected wait
     _finished: deque[float] = field(default_factory=lambda: deque(maxlen=256))
+    _refused_at: float = -math.inf  # when the desk last refused a turn for want of room
 
     def __post_init__(self) -> None:
         # Both series exist from the start, so a dashboard shows 0 rather than no data.
@@ -101,6 +113,7 @@ class AdmissionController:
             if waiter.future.done() and not waiter.future.cancelled():
                 return waiter.future.result()  # granted as the wait ran out: keep it
             self._forget(waiter)
+            self._refused_at = self.clock()
             raise Overloaded(
                 f"waited {self.max_wait_s:g} s for a free slot", self.retry_after_s()
             ) from None
@@ -111,8 +124,11 @@ class AdmissionController:
                 self._forget(waiter)
             raise
 
-    def release(self, slot: Slot, latency_s: float | None, *, failed: bool = False) -> None:
-        """Give the slot back (once); `latency_s` None when the turn never ran."""
+    def release(
+        self, slot: Slot, latency_s: float | None, *, kind: str = "turn", failed: bool = False
+    ) -> None:
+        """Give the slot back (once); `latency_s` None when the turn never ran, `kind` what
+        the turn turned out to be (the limit compares turns of a kind)."""
         if slot._released:
             return
         slot._released = True
@@ -120,12 +136,17 @@ class AdmissionController:
         self.in_flight -= 1
         if latency_s is not None:
             self._finished.append(self.clock())
-            self.limit.observe(latency_s, running, failed=failed)
+            self.limit.observe(latency_s, running, kind=kind, failed=failed)
             instruments().admission_limit.set(self.limit.current)
             self._latency_s = (
                 latency_s if self._latency_s is None else (0.8 * self._latency_s + 0.2 * latency_s)
             )
         self._dispatch()
+
+    @property
+    def overloaded(self) -> bool:
+        """Whether a turn was refused for want of room within the last second."""
+        return self.clock() - self._refused_at < OVERLOAD_MEMORY_S
 
     def expected_wait_s(self, position: int) -> float | None:
         """Seconds until the `position`-th queued turn gets a slot: at the rate turns have
@@ -151,27 +172,30 @@ class AdmissionController:
         return high if math.isinf(wait) else max(low, min(high, math.ceil(wait)))
 
     def _check_room(self, tenant: str) -> None:
+        if (reason := self._no_room(tenant)) is not None:
+            self._refused_at = self.clock()
+            raise Overloaded(reason, self.retry_after_s())
+
+    def _no_room(self, tenant: str) -> str | None:
+        """Why `tenant`'s turn cannot queue now, or None if it can."""
         queued = self.queued
         if queued >= self.max_queue:
-            raise Overloaded(f"{queued} turns are already queued", self.retry_after_s())
+            return f"{queued} turns are already queued"
         tenants = len(self._queues) + (tenant not in self._queues)
         share = max(1, self.max_queue // tenants)
-        mine = len(self._queues.get(tenant, ()))
-        if mine >= share:
-            raise Overloaded(
-                f"this tenant already has {mine} turns queued (its share is {share})",
-                self.retry_after_s(),
-            )
+        if (mine := len(self._queues.get(tenant, ()))) >= share:
+            return f"this tenant already has {mine} turns queued (its share is {share})"
         expected = self.expected_wait_s(queued + 1)
-        promise = QUEUE_PROMISE * self.max_wait_s
+        overloaded = self.overloaded
+        promise = (OVERLOAD_PROMISE if overloaded else QUEUE_PROMISE) * self.max_wait_s
         if expected is not None and expected > promise:
             # Queue only what will very likely be admitted: a turn refused after waiting
             # would be a slow 429, and a 429 must be fast.
-            raise Overloaded(
+            return (
                 f"the expected wait ({expected:.1f} s) is over the {promise:g} s the queue "
-                "can promise",
-                self.retry_after_s(),
+                "can promise" + (" while the desk is overloaded" if overloaded else "")
             )
+        return None
 
     def _grant(self, tenant: str, enqueued_at: float) -> Slot:
         self.in_flight += 1

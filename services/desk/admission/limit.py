@@ -1,17 +1,27 @@
-"""How many turns one process runs at once: fixed, or adapted to the latency it measures.
+"""How many turns one process runs at once: fixed, or adapted to how congested it is.
 
-The adaptive limit follows the gradient algorithm of Netflix's concurrency-limits
-(`Gradient2Limit`): a short average of turn latency is compared with a long one, the
-desk's recent normal. While turns take no longer than `tolerance` times normal, the limit
-grows by about its square root per finished turn (so a queue can form and be measured);
-once they take longer, it shrinks in proportion, down to `minimum`. A turn that timed out
-or failed cuts the limit by a tenth. Nothing here reads a clock: callers pass latencies, so tests
-drive it with numbers.
+The adaptive limit is additive-increase, multiplicative-decrease (as TCP, and Netflix's
+concurrency-limits `AIMDLimit`) on two congestion signals:
+
+- turn latency against normal: each kind of turn (a cache hit, a model answer, a card
+  action) has its own normal latency, learnt while the process is calm (at most half its
+  slots taken). A cache hit takes tens of milliseconds and a model answer a second, so
+  their raw latencies say nothing together; each one's latency over its own normal does.
+  The recent average of that ratio is the inflation.
+- the event loop's lag (`desk.admission.loop_lag`), for CPU-bound work that turn latency
+  would show only late.
+
+While inflation is under `tolerance` and the lag under `lag_target_s`, a limit in use
+(as many turns running as it allows) grows by one slot per `limit` finished turns. Over
+either, or after a failed turn, it shrinks by a tenth, once per drain: not again until the
+turns admitted above the new limit have finished, since they still load the process.
+Nothing here reads a clock: callers pass latencies and the lag, so tests drive it with
+numbers.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -20,8 +30,11 @@ class Limit(Protocol):
     @property
     def current(self) -> int: ...
 
-    def observe(self, latency_s: float, in_flight: int, *, failed: bool = False) -> None:
-        """One finished turn: its latency and how many turns were running when it ended."""
+    def observe(
+        self, latency_s: float, in_flight: int, *, kind: str = "turn", failed: bool = False
+    ) -> None:
+        """One finished turn: its latency, how many turns were running when it ended, and
+        what kind of turn it was (turns of a kind take about as long as each other)."""
         ...
 
 
@@ -33,23 +46,27 @@ class FixedLimit:
     def current(self) -> int:
         return self.value
 
-    def observe(self, latency_s: float, in_flight: int, *, failed: bool = False) -> None:
+    def observe(
+        self, latency_s: float, in_flight: int, *, kind: str = "turn", failed: bool = False
+    ) -> None:
         return None
 
 
 @dataclass
-class GradientLimit:
+class AdaptiveLimit:
     initial: int
+    lag_s: Callable[[], float]
+    """The loop's recent lag, in seconds (`LoopLag.lag_s`)."""
     minimum: int = 2
     maximum: int = 64
-    tolerance: float = 1.5  # latency up to 1.5x normal is still "not overloaded"
-    smoothing: float = 0.2  # how far one sample moves the limit toward its target
-    short_weight: float = 0.2  # the short average: the last few turns
-    long_weight: float = 0.002  # the long average: the last thousand or so
-    backoff: float = 0.9  # a failed turn cuts the limit by this factor
+    tolerance: float = 1.3
+    lag_target_s: float = 0.025
+    backoff: float = 0.9
+    inflation_weight: float = 0.2  # the inflation follows the last few turns
+    normal_weight: float = 0.05  # a kind's normal, the last few dozen calm ones
     _limit: float = field(init=False)
-    _short: float | None = field(default=None, init=False)
-    _long: float | None = field(default=None, init=False)
+    _normal: dict[str, float] = field(default_factory=dict, init=False)
+    _inflation: float = field(default=1.0, init=False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.minimum <= self.initial <= self.maximum:
@@ -64,28 +81,31 @@ class GradientLimit:
         return int(self._limit)
 
     @property
-    def normal_latency_s(self) -> float | None:
-        return self._long
+    def inflation(self) -> float:
+        """Recent turns' latency over their kinds' normal."""
+        return self._inflation
 
-    def observe(self, latency_s: float, in_flight: int, *, failed: bool = False) -> None:
-        if failed:
-            # A timeout or error says "too much" without a usable latency: back off by a
-            # tenth, and keep it out of the averages.
-            self._limit = max(float(self.minimum), self._limit * self.backoff)
-            return
-        self._short = _average(self._short, latency_s, self.short_weight)
-        self._long = _average(self._long, latency_s, self.long_weight)
-        # After a long overload the long average has drifted up; let it recover as soon as
-        # turns are fast again, or the limit would stay high through the next spike.
-        if self._long > self._short * 2:
-            self._long = self._short * 2
-        if in_flight < self._limit / 2 and not failed:
-            return  # barely used: latency says nothing about the limit
-        gradient = max(0.5, min(1.0, self.tolerance * self._long / self._short))
-        target = self._limit * gradient + math.sqrt(self._limit)
-        updated = (1 - self.smoothing) * self._limit + self.smoothing * target
-        self._limit = max(float(self.minimum), min(float(self.maximum), updated))
+    def normal_s(self, kind: str) -> float | None:
+        return self._normal.get(kind)
+
+    def observe(
+        self, latency_s: float, in_flight: int, *, kind: str = "turn", failed: bool = False
+    ) -> None:
+        if not failed and latency_s > 0:
+            normal = self._normal.get(kind)
+            if normal is None or in_flight <= max(1, self.current // 2):
+                normal = (
+                    latency_s if normal is None else _toward(normal, latency_s, self.normal_weight)
+                )
+                self._normal[kind] = normal
+            self._inflation = _toward(self._inflation, latency_s / normal, self.inflation_weight)
+        lag = self.lag_s()
+        if failed or self._inflation > self.tolerance or lag > self.lag_target_s:
+            if in_flight <= self.current:  # the turns over the last cut have drained
+                self._limit = max(float(self.minimum), self._limit * self.backoff)
+        elif in_flight >= self.current:
+            self._limit = min(float(self.maximum), self._limit + 1 / self._limit)
 
 
-def _average(current: float | None, sample: float, weight: float) -> float:
-    return sample if current is None else (1 - weight) * current + weight * sample
+def _toward(value: float, sample: float, weight: float) -> float:
+    return value + weight * (sample - value)

@@ -13,18 +13,21 @@ from desk.turns import TurnGate
 from supportdesk.config import Settings
 
 
-def get_desk(request: Request) -> Desk:
+# The dependencies are coroutines though they do not await: FastAPI runs a plain function
+# dependency in its thread pool, a thread hop on every request.
+async def get_desk(request: Request) -> Desk:
     desk: Desk = request.app.state.desk
     return desk
 
 
-def get_gate(request: Request) -> TurnGate:
+async def get_gate(request: Request) -> TurnGate:
     gate: TurnGate = request.app.state.gate
     return gate
 
 
-def get_settings(request: Request) -> Settings:
-    return get_desk(request).settings
+async def get_settings(request: Request) -> Settings:
+    desk: Desk = request.app.state.desk
+    return desk.settings
 
 
 _bearer = HTTPBearer(

@@ -36,6 +36,7 @@ from desk.records import Conversation, Ticket
 from desk.turn_failures import TurnFailed
 from desk.turns import TurnEvent, admit_turn, run_turn
 from desk.waiting import WAITING, hold_for_agent
+from telemetry.spans import span
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -152,7 +153,8 @@ async def post_message(
     # any event.
     admission = await admit_turn(desk, gate, conversation)
     try:
-        plan = await plan_turn(desk.graph, conversation.id, text, answer_of(message))
+        with span("plan turn"):
+            plan = await plan_turn(desk.graph, conversation.id, text, answer_of(message))
     except ApprovalNotPending as exc:
         admission.release()
         raise HTTPException(409, {"code": "approval_not_pending", "message": exc.message}) from exc

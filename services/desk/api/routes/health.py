@@ -24,8 +24,11 @@ CHECK_TIMEOUT_S = 2.0
 
 @router.get("/metrics", include_in_schema=False)
 async def prometheus_metrics() -> Response:
-    """The desk's metrics in Prometheus' text format (`telemetry.instruments`)."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    """The desk's metrics in Prometheus' text format (`telemetry.instruments`). Rendering
+    them takes tens of milliseconds, so it runs in a worker thread, not on the event loop
+    the turns and their refusals share."""
+    text = await asyncio.to_thread(generate_latest, REGISTRY)
+    return Response(text, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz")
