@@ -43,7 +43,7 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff format --check services infra tests tools
 	$(BIN)/mypy
 
-.PHONY: load-baseline load-spike load-soak
+.PHONY: load-baseline load-spike load-soak load-capacity
 load-baseline: $(STAMP) ## load test: steady baseline (about 3 minutes), report in reports/
 	$(BIN)/python -m tests.load.run baseline
 
@@ -52,6 +52,9 @@ load-spike: $(STAMP) ## load test: a 10x spike (about 4 minutes), report with a 
 
 load-soak: $(STAMP) ## load test: 30 minutes at baseline (memory growth, errors)
 	$(BIN)/python -m tests.load.run soak
+
+load-capacity: $(STAMP) ## load test: turns/s before shedding, cache hits and full turns, against a bare endpoint
+	$(BIN)/python -m tests.load.run capacity
 
 .PHONY: ingest
 ingest: $(STAMP) ## sync the help centre into the vector store

@@ -222,7 +222,7 @@ def test_the_adaptive_limit_compares_each_kind_of_turn_with_its_own_normal() -> 
         limit.observe(1.0, in_flight=limit.current, kind="knowledge/answer")
     grown = limit.current
     assert grown >= 16 and limit.inflation == pytest.approx(1.0)
-    for _ in range(30):  # cache hits four times slower: the process is congested
+    for _ in range(5):  # cache hits four times slower: the process is congested
         limit.observe(0.2, in_flight=limit.current, kind="knowledge/cache")
         limit.observe(1.0, in_flight=limit.current, kind="knowledge/answer")
     shrunk = limit.current
@@ -231,6 +231,20 @@ def test_the_adaptive_limit_compares_each_kind_of_turn_with_its_own_normal() -> 
     for _ in range(100):
         limit.observe(0.05, in_flight=limit.current, kind="knowledge/cache")
     assert limit.current > shrunk  # recovers once turns are normal again
+
+
+def test_a_model_slower_for_everyone_becomes_the_new_normal_at_the_floor() -> None:
+    limit = AdaptiveLimit(8, lag_s=Lag(), minimum=2, maximum=64, tolerance=1.3)
+    for _ in range(20):
+        limit.observe(1.0, in_flight=1, kind="knowledge/managed")
+    for _ in range(15):  # the provider is twice as slow, whatever the desk does
+        limit.observe(2.0, in_flight=limit.current, kind="knowledge/managed")
+    assert limit.current == 2  # cut to the floor first
+    for _ in range(200):  # at the floor its latency becomes normal, and the limit grows
+        limit.observe(2.0, in_flight=limit.current, kind="knowledge/managed")
+    normal = limit.normal_s("knowledge/managed")
+    assert normal is not None and 2.0 / normal < 1.3  # relearnt until 2 s is tolerated
+    assert limit.current > 4
 
 
 def test_the_adaptive_limit_also_follows_the_loop_lag_cuts_once_per_drain_in_bounds() -> None:

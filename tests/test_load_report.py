@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.load.capacity import measure, write_capacity_report
 from tests.load.report import Request, judge, write_report
 from tests.load.shapes import phases
 
@@ -63,3 +64,34 @@ def test_the_report_is_written_with_its_plots(tmp_path: Path) -> None:
     )
     assert (tmp_path / "throughput.png").stat().st_size > 0
     assert (tmp_path / "latency.png").stat().st_size > 0
+
+
+def test_capacity_is_the_busiest_step_before_shedding(tmp_path: Path) -> None:
+    steps = phases("capacity", phase_s=40)  # six steps of 10 s: 1, 2, 4 ... 32 clients
+    logs = {
+        # The bare endpoint never sheds, and serves 10/s more at each step.
+        "bare": [r for i in range(6) for _ in range(i + 1) for r in turns(10 * i, 10 * i + 10, 2)],
+        # The desk serves 10/s at every step, and sheds from the fourth (8 clients) on.
+        "desk": [
+            *(r for i in range(6) for r in turns(10 * i, 10 * i + 10, 300)),
+            *(r for i in range(3, 6) for r in turns(10 * i, 10 * i + 10, 2, status=429)),
+        ],
+    }
+    parts = []
+    for name, log in logs.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "requests.jsonl").write_text(
+            "\n".join(
+                f'{{"t": {1000 + r.t}, "name": "{r.name}", "status": {r.status}, "ms": {r.ms}}}'
+                for r in log
+            )
+        )
+        parts.append(measure(name, tmp_path / name, steps))
+    bare, desk = parts
+    assert bare.sustained is not None and bare.sustained.clients == 32
+    assert desk.sustained is not None and desk.sustained.clients == 4
+    assert [s.shed_share for s in desk.steps] == [0.0, 0.0, 0.0, 0.5, 0.5, 0.5]
+    assert write_capacity_report(tmp_path, parts, ["made up"], ceiling="bare")
+    report = (tmp_path / "report.md").read_text()
+    assert "| desk | 10.0 | 4 | 300 | 16.7% |" in report  # of the bare endpoint's 60/s
+    assert (tmp_path / "capacity.png").stat().st_size > 0

@@ -147,6 +147,8 @@ ASKED = fresh_questions()
 
 
 class Customer(FastHttpUser):
+    due = 0.0  # when this customer writes next (time.monotonic)
+
     def wait_time(self) -> float:
         """Customers write independently: the gaps between one customer's messages are
         exponential (a Poisson process, one a second on average), so the many customers
@@ -223,6 +225,65 @@ class Customer(FastHttpUser):
         if cid := self.conversation():
             self.say(cid, "I want to talk to a person", self.headers, "turn: handoff")
             self.cid = None  # a person has it now; the next question starts afresh
+
+
+class Flat(FastHttpUser):
+    """For the capacity run: a client that sends its next message as soon as the last is
+    answered (or a second after a 429), in conversations of 20 messages."""
+
+    abstract = True
+    QUESTIONS: list[str] = FRESH
+
+    def on_start(self) -> None:
+        self.headers = bearer(f"cus_load_{uuid.uuid4().hex[:8]}")
+        self.cid: str | None = None
+        self.sent = 0
+
+    @task
+    def ask(self) -> None:
+        if self.cid is None or self.sent >= 20:
+            self.cid, self.sent = None, 0
+            with self.client.post(
+                "/v1/conversations", headers=self.headers, name="start", catch_response=True
+            ) as response:
+                if response.status_code not in OK:
+                    response.failure(f"start: {response.status_code}")
+                    return
+                self.cid = str(response.json()["id"])
+        self.sent += 1
+        with self.client.post(
+            f"/v1/conversations/{self.cid}/messages",
+            json={"content": random.choice(self.QUESTIONS)},
+            headers=self.headers,
+            name="turn: capacity",
+            catch_response=True,
+        ) as response:
+            if response.status_code in OK:
+                response.success()
+            elif response.status_code == SHED:
+                response.success()
+                gevent.sleep(1.0)
+            else:
+                response.failure(f"turn: {response.status_code}")
+
+
+class CacheHits(Flat):
+    """The same popular question: after the first answer, every turn is a cache hit."""
+
+    QUESTIONS = POPULAR[:1]
+
+
+class FullTurns(Flat):
+    """Help-centre questions, run with the semantic cache off: every turn retrieves and
+    asks the model."""
+
+    QUESTIONS = FRESH
+
+
+class Bare(Flat):
+    """The same requests against tests/load/bare.py."""
+
+    QUESTIONS = FRESH
 
 
 PLANNED = phases(os.environ.get("LOAD_SHAPE", "baseline"))

@@ -185,7 +185,7 @@ def plot(
     ax.set(xlabel="seconds", ylabel="turns per second", title="Offered, admitted and shed turns")
     _phase_lines(ax, phases)
     ax.legend()
-    files.append(_save(fig, folder / "throughput.png"))
+    files.append(save_figure(fig, folder / "throughput.png"))
 
     fig, ax = plt.subplots(figsize=(10, 4))
     for q in (50, 95, 99):
@@ -197,7 +197,7 @@ def plot(
     ax.set(xlabel="seconds", ylabel="ms", title="Admitted turn latency (5 s windows)")
     _phase_lines(ax, phases)
     ax.legend()
-    files.append(_save(fig, folder / "latency.png"))
+    files.append(save_figure(fig, folder / "latency.png"))
 
     if samples:
         t0 = samples[0]["t"]
@@ -215,7 +215,7 @@ def plot(
         lag = ax.twinx()
         lag.plot(ts, [s.get("loop_lag_ms", 0.0) for s in samples], color="grey", alpha=0.6)
         lag.set_ylabel("loop lag, ms (grey)")
-        files.append(_save(fig, folder / "in_flight.png"))
+        files.append(save_figure(fig, folder / "in_flight.png"))
 
         fig, ax = plt.subplots(figsize=(10, 4))
         ratio = []
@@ -228,7 +228,7 @@ def plot(
         ax2.plot(ts, [s["rss_mb"] for s in samples], color="grey", label="API memory (MB)")
         ax.set(xlabel="seconds", ylabel="cache hit ratio", title="Cache hit ratio and memory")
         ax2.set_ylabel("RSS MB")
-        files.append(_save(fig, folder / "cache_memory.png"))
+        files.append(save_figure(fig, folder / "cache_memory.png"))
     return files
 
 
@@ -239,7 +239,7 @@ def _phase_lines(ax: plt.Axes, phases: Sequence[Phase]) -> None:
         ax.axvline(t, color="grey", linestyle=":")
 
 
-def _save(fig: plt.Figure, path: Path) -> str:
+def save_figure(fig: plt.Figure, path: Path) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -2,6 +2,8 @@
 
 baseline: `base` customers throughout. spike: `base`, then ten times as many at once,
 then `base` again (the 10x spike of docs/adr/0021). soak: `base` for half an hour.
+capacity: steps of 1, 2, 4 ... 32 clients that each send their next request as soon as
+the last is answered, a quarter phase each, to find where shedding begins.
 `LOAD_BASE_USERS` (3) and `LOAD_PHASE_S` (60) scale them for shorter trial runs.
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+CAPACITY_STEPS = (1, 2, 4, 8, 16, 32)
 
 
 @dataclass(frozen=True)
@@ -31,4 +35,6 @@ def phases(shape: str, base: int | None = None, phase_s: float | None = None) ->
         ]
     if shape == "soak":
         return [Phase("soak", 30 * phase_s, base)]
-    raise ValueError(f"unknown load shape {shape!r}: baseline, spike or soak")
+    if shape == "capacity":
+        return [Phase(f"{n} at once", phase_s / 4, n) for n in CAPACITY_STEPS]
+    raise ValueError(f"unknown load shape {shape!r}: baseline, spike, soak or capacity")

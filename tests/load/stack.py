@@ -132,3 +132,17 @@ def local_stack(folder: Path, upstream: Upstream, **settings: str) -> Iterator[S
         url = f"http://127.0.0.1:{api_port}"
         wait_until_ready(f"{url}/healthz", api, "the API")
         yield Stack(url, api.pid)
+
+
+@contextmanager
+def bare_endpoint(folder: Path) -> Iterator[str]:
+    """tests/load/bare.py under uvicorn, as the desk is served: the machine's ceiling."""
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "uvicorn", "tests.load.bare:app",
+        "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    with process(argv, dict(os.environ), folder / "bare.log") as bare:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_ready(f"{url}/docs", bare, "the bare endpoint")
+        yield url

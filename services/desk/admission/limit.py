@@ -5,9 +5,9 @@ concurrency-limits `AIMDLimit`) on two congestion signals:
 
 - turn latency against normal: each kind of turn (a cache hit, a model answer, a card
   action) has its own normal latency, learnt while the process is calm (at most half its
-  slots taken). A cache hit takes tens of milliseconds and a model answer a second, so
-  their raw latencies say nothing together; each one's latency over its own normal does.
-  The recent average of that ratio is the inflation.
+  slots taken, or no more turns than the floor). A cache hit takes tens of milliseconds
+  and a model answer a second, so their raw latencies say nothing together; each one's
+  latency over its own normal does. The recent average of that ratio is the inflation.
 - the event loop's lag (`desk.admission.loop_lag`), for CPU-bound work that turn latency
   would show only late.
 
@@ -93,7 +93,10 @@ class AdaptiveLimit:
     ) -> None:
         if not failed and latency_s > 0:
             normal = self._normal.get(kind)
-            if normal is None or in_flight <= max(1, self.current // 2):
+            # Calm: at most half the slots taken, or no more than the floor allows. So a
+            # model that is slower for everyone becomes the new normal once the limit
+            # has fallen to the floor, instead of holding it there.
+            if normal is None or in_flight <= max(self.minimum, self.current // 2):
                 normal = (
                     latency_s if normal is None else _toward(normal, latency_s, self.normal_weight)
                 )
