@@ -35,6 +35,7 @@ from supportdesk.cpu import single_threaded_blas
 OWN_HANDLERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "uvicorn", "uvicorn.error")
 # uvicorn's access formatter unpacks the record's arguments, so they are masked in place.
 ACCESS_LOG = "uvicorn.access"
+SWITCH_INTERVAL_S = 0.001
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,6 +65,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     access = logging.getLogger(ACCESS_LOG)
     for scrubber in [f for f in access.filters if type(f).__module__.startswith("litellm")]:
         access.removeFilter(scrubber)
+    # The event loop shares the interpreter with worker threads (SQLite, embeddings,
+    # exporters). A thread that wants the GIL back waits up to this long for the holder to
+    # yield it; at CPython's default 5 ms, a busy worker makes every loop turn a few ms
+    # later, and a refusal that should take a millisecond takes tens (docs/adr/0021).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     uvicorn.run(
         app,
         host=args.host or settings.host,
