@@ -32,8 +32,9 @@ class LoopLag:
 
     def observe(self, lag_s: float) -> None:
         """One tick that woke `lag_s` late."""
-        self.lag_s += self.smoothing * (max(0.0, lag_s) - self.lag_s)
-        instruments().loop_lag.record(max(0.0, lag_s))
+        late = max(0.0, lag_s)
+        self.lag_s += self.smoothing * (late - self.lag_s)
+        instruments().loop_lag.record(late)
 
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()

@@ -24,6 +24,14 @@ def error_response(
     return JSONResponse(body, status_code=status)
 
 
+def rejection_response(exc: TurnRejected) -> JSONResponse:
+    """The error body for a turn that cannot start, with its Retry-After when it has one."""
+    response = error_response(exc.status, exc.code, exc.message)
+    if exc.retry_after_s is not None:
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
 def describe_validation(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     details = []
     sentences = []
@@ -67,10 +75,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TurnRejected)
     async def turn_rejected(request: Request, exc: TurnRejected) -> JSONResponse:
-        response = error_response(exc.status, exc.code, exc.message)
-        if exc.retry_after_s is not None:
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-        return response
+        return rejection_response(exc)
 
     @app.exception_handler(TurnFailed)
     async def turn_failed(request: Request, exc: TurnFailed) -> JSONResponse:

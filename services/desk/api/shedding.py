@@ -16,9 +16,8 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from desk.api.errors import error_response
-from desk.turns import TurnGate, busy
-from telemetry.instruments import instruments
+from desk.api.errors import rejection_response
+from desk.turns import TurnGate, TurnRejected
 
 TURN = re.compile(r"^/v1/conversations/[^/]+/messages/?$")
 ANY_TENANT = ""
@@ -31,11 +30,10 @@ class ShedWhenOverloaded:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and TURN.match(scope["path"]):
             gate: TurnGate | None = getattr(scope["app"].state, "gate", None)
-            if gate is not None and (refused := gate.controller.refusal(ANY_TENANT)):
-                instruments().rejected.add(1, {"desk.reason": "busy"})
-                rejected = busy(refused)
-                response = error_response(rejected.status, rejected.code, rejected.message)
-                response.headers["Retry-After"] = str(rejected.retry_after_s)
-                await response(scope, receive, send)
+            try:
+                if gate is not None:
+                    gate.shed_early(ANY_TENANT)
+            except TurnRejected as rejected:
+                await rejection_response(rejected)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
