@@ -155,7 +155,7 @@ async def test_the_queue_takes_only_what_the_measured_drain_rate_admits_in_time(
         task.cancel()
 
 
-async def test_after_a_refusal_the_queue_promises_only_a_short_wait() -> None:
+async def test_after_a_refusal_the_desk_queues_nothing_until_a_second_passes() -> None:
     # Eight turns finished in two seconds: about 4.5 a second, measured.
     gate, clock, held, queued = await draining(finished=8, queued=4)
     assert gate.queued == 4 and not gate.overloaded  # a burst: due within 1 s, queued
@@ -164,13 +164,40 @@ async def test_after_a_refusal_the_queue_promises_only_a_short_wait() -> None:
     assert gate.overloaded  # that refusal says the desk is overloaded, not in a burst
     gate.release(held, latency_s=0.25)
     await settle()
+    assert gate.queued == 3  # turns already queued keep their place
+    with pytest.raises(Overloaded, match=r"all 1 turns .* taken.* it queues none"):
+        await gate.acquire("harbor")  # due within the 1 s a burst may wait: refused now
     assert gate.queued == 3
-    with pytest.raises(Overloaded, match=r"over the 0\.2 s .* while the desk is overloaded"):
-        await gate.acquire("harbor")  # due within the 1 s a burst may wait, but not 0.2 s
+    for task in queued[1:]:  # the first holds the slot; the rest give up
+        task.cancel()
+    await settle()
     clock.now += 1.5  # no refusal for a while: a burst may queue again
     assert not gate.overloaded
-    for task in queued:
+    waiting = asyncio.create_task(gate.acquire("harbor"))
+    await settle()
+    assert gate.queued == 1 and not waiting.done()
+    for task in [*queued, waiting]:
         task.cancel()
+
+
+async def test_while_overloaded_a_tenant_holds_at_most_its_share_of_the_slots() -> None:
+    gate = controller(limit=4, queue=0)
+    burst = [await gate.acquire("burst") for _ in range(4)]
+    with pytest.raises(Overloaded):
+        await gate.acquire("quiet")  # every slot taken: the desk is now overloaded
+    assert gate.overloaded and gate.share_of_slots("burst") == 2
+    for slot in burst[:3]:
+        gate.release(slot, latency_s=1.0)
+    # Two slots free, but the bursting tenant, holding one, may take one more only:
+    # the quiet tenant, refused a moment ago, has a share waiting for it.
+    burst[1] = await gate.acquire("burst")
+    with pytest.raises(Overloaded, match="this tenant already runs 2 turns, its share"):
+        await gate.acquire("burst")
+    quiet = await gate.acquire("quiet")
+    assert gate.in_flight == 3
+    for slot in (burst[1], burst[3], quiet):
+        gate.release(slot, latency_s=1.0)
+    assert gate.in_flight == 0 and gate.share_of_slots("burst") == 2
 
 
 async def test_a_wait_that_runs_out_is_refused_and_leaves_the_queue() -> None:

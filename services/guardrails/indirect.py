@@ -23,6 +23,7 @@ reaches a prompt.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -167,8 +168,10 @@ class IndirectGuard:
         return [known[key] for key in keys]
 
     async def _scan(self, texts: Sequence[str], contexts: Sequence[str]) -> list[Neutralised]:
-        split = [sentences.split(text) for text in texts]
-        hits = [[self._rule_hits(p.text) for p in parts] for parts in split]
+        # Tens of milliseconds of regular expressions for a turn's chunks: in a worker
+        # thread, which the interpreter preempts for the event loop every millisecond,
+        # rather than on the loop, where every request would wait for all of it.
+        split, hits = await asyncio.to_thread(self._rule_pass, texts)
         if self._embedder is None:
             return [
                 self._neutralise(t, p, h, None) for t, p, h in zip(texts, split, hits, strict=True)
@@ -259,6 +262,12 @@ class IndirectGuard:
             assert self._embedder is not None
             self._domain_vectors = await embed_all(self._embedder, self._domain_texts)
         return self._domain_vectors
+
+    def _rule_pass(
+        self, texts: Sequence[str]
+    ) -> tuple[list[list[sentences.Sentence]], list[list[list[RuleHit]]]]:
+        split = [sentences.split(text) for text in texts]
+        return split, [[self._rule_hits(p.text) for p in parts] for parts in split]
 
     def _rule_hits(self, sentence: str) -> list[RuleHit]:
         cleaned = self._trusted.sub(" ", sentence) if self._trusted else sentence

@@ -115,6 +115,12 @@ class Instruments:
             description="How late the event loop woke a ticker that asked for 50 ms: the"
             " process's CPU congestion, which the adaptive admission limit follows.",
         )
+        self.gc_pause = meter.create_histogram(
+            "desk.gc.pause",
+            unit="s",
+            description="How long one garbage collection held the interpreter, by"
+            " generation (2 is a full collection): every request waits that long.",
+        )
         self.admission_wait = meter.create_histogram(
             "desk.admission.wait",
             unit="s",

@@ -137,6 +137,10 @@ def _views() -> list[View]:
         View(instrument_name="gen_ai.client.operation.duration", aggregation=durations),
         View(instrument_name="desk.admission.wait", aggregation=durations),
         View(
+            instrument_name="desk.gc.pause",
+            aggregation=ExplicitBucketHistogramAggregation(list(NODE_BUCKETS)),
+        ),
+        View(
             instrument_name="desk.event_loop.lag",
             aggregation=ExplicitBucketHistogramAggregation(list(NODE_BUCKETS)),
         ),

@@ -11,8 +11,12 @@ microseconds, never a timeout. Freed slots go to the tenants' queues in turn (ro
 robin), so one tenant's burst cannot starve the others.
 
 For a second after any refusal the desk counts as overloaded rather than absorbing a
-burst, and the queue promises only a tenth of `max_wait_s`: through a spike the desk
-sheds the excess at once rather than make every admitted turn wait behind it.
+burst, and queues nothing: a turn runs in a free slot or is refused at once. A queue
+would only add its wait to every turn admitted (CoDel's "bad queue"), and through a spike
+a freed slot is taken by the next arrival within milliseconds anyway. Fairness then comes
+from the slots themselves: while overloaded, a tenant holds at most its share of them
+(the limit over the tenants running or recently refused), so one tenant's burst leaves
+room for the others.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,11 +38,9 @@ RATE_WINDOW_S = 5.0
 RATE_MIN_SAMPLES = 4
 # A turn is queued only if it should get a slot within this share of ADMISSION_MAX_WAIT_S.
 QUEUE_PROMISE = 0.5
-# For this long after the desk last refused a turn it is overloaded, not absorbing a burst,
-# and a queue would only add its wait to every admitted turn (CoDel's "bad queue"): the
-# queue then promises only this share of the wait bound.
+# For this long after the desk last refused a turn it is overloaded, not absorbing a
+# burst: it queues nothing, and each tenant holds at most its share of the slots.
 OVERLOAD_MEMORY_S = 1.0
-OVERLOAD_PROMISE = 0.1
 
 
 class Overloaded(Exception):
@@ -73,6 +75,8 @@ class AdmissionController:
     clock: Callable[[], float] = time.monotonic
     loop_lag: LoopLag = field(default_factory=LoopLag)
     in_flight: int = 0
+    _held: Counter[str] = field(default_factory=Counter)  # slots in use, by tenant
+    _wanting: dict[str, float] = field(default_factory=dict)  # tenant: when last refused
     _queues: OrderedDict[str, deque[_Waiter]] = field(default_factory=OrderedDict)
     _latency_s: float | None = None  # recent turn latency, for the expected wait
     _finished: deque[float] = field(default_factory=lambda: deque(maxlen=256))
@@ -90,7 +94,7 @@ class AdmissionController:
     def refusal(self, tenant: str) -> Overloaded | None:
         """What `acquire` would refuse with right now, without queueing: lets the API shed
         a turn before spending anything on it (tokens checked, rows read)."""
-        if self.in_flight < self.limit.current and not self.queued:
+        if self._free_for(tenant):
             return None
         try:
             self._check_room(tenant)
@@ -100,7 +104,7 @@ class AdmissionController:
 
     async def acquire(self, tenant: str) -> Slot:
         """A slot for one turn of `tenant`, now or after a short wait; raises Overloaded."""
-        if self.in_flight < self.limit.current and not self.queued:
+        if self._free_for(tenant):
             return self._grant(tenant, self.clock())
         self._check_room(tenant)
         waiter = _Waiter(tenant, asyncio.get_running_loop().create_future(), self.clock())
@@ -134,6 +138,9 @@ class AdmissionController:
         slot._released = True
         running = self.in_flight
         self.in_flight -= 1
+        self._held[slot.tenant] -= 1
+        if not self._held[slot.tenant]:
+            del self._held[slot.tenant]
         if latency_s is not None:
             self._finished.append(self.clock())
             self.limit.observe(latency_s, running, kind=kind, failed=failed)
@@ -171,13 +178,41 @@ class AdmissionController:
             return low
         return high if math.isinf(wait) else max(low, min(high, math.ceil(wait)))
 
+    def share_of_slots(self, tenant: str) -> int:
+        """The slots `tenant` may hold while the desk is overloaded: the limit shared
+        among the tenants running turns or refused within the last second."""
+        now = self.clock()
+        wanting = {t for t, at in self._wanting.items() if now - at < OVERLOAD_MEMORY_S}
+        tenants = len(self._held.keys() | wanting | {tenant})
+        return max(1, math.ceil(self.limit.current / tenants))
+
+    def _free_for(self, tenant: str) -> bool:
+        """Whether `tenant`'s turn may take a slot now, without queueing."""
+        if self.in_flight >= self.limit.current or self.queued:
+            return False
+        return not self.overloaded or self._held[tenant] < self.share_of_slots(tenant)
+
     def _check_room(self, tenant: str) -> None:
         if (reason := self._no_room(tenant)) is not None:
-            self._refused_at = self.clock()
+            now = self._refused_at = self.clock()
+            if tenant:
+                self._wanting[tenant] = now
+                for gone in [t for t, at in self._wanting.items() if now - at >= OVERLOAD_MEMORY_S]:
+                    del self._wanting[gone]
             raise Overloaded(reason, self.retry_after_s())
 
     def _no_room(self, tenant: str) -> str | None:
         """Why `tenant`'s turn cannot queue now, or None if it can."""
+        if self.overloaded:
+            if self.in_flight < self.limit.current and not self.queued:
+                return (
+                    f"this tenant already runs {self._held[tenant]} turns, its share of the"
+                    f" {self.limit.current} the desk runs at once while it is overloaded"
+                )
+            return (
+                f"all {self.limit.current} turns the desk runs at once are taken, and while it"
+                " is overloaded it queues none, so that the turns it runs do not wait"
+            )
         queued = self.queued
         if queued >= self.max_queue:
             return f"{queued} turns are already queued"
@@ -186,19 +221,19 @@ class AdmissionController:
         if (mine := len(self._queues.get(tenant, ()))) >= share:
             return f"this tenant already has {mine} turns queued (its share is {share})"
         expected = self.expected_wait_s(queued + 1)
-        overloaded = self.overloaded
-        promise = (OVERLOAD_PROMISE if overloaded else QUEUE_PROMISE) * self.max_wait_s
+        promise = QUEUE_PROMISE * self.max_wait_s
         if expected is not None and expected > promise:
             # Queue only what will very likely be admitted: a turn refused after waiting
             # would be a slow 429, and a 429 must be fast.
             return (
-                f"the expected wait ({expected:.1f} s) is over the {promise:g} s the queue "
-                "can promise" + (" while the desk is overloaded" if overloaded else "")
+                f"the expected wait ({expected:.1f} s) is over the {promise:g} s the queue"
+                " can promise"
             )
         return None
 
     def _grant(self, tenant: str, enqueued_at: float) -> Slot:
         self.in_flight += 1
+        self._held[tenant] += 1
         now = self.clock()
         return Slot(tenant, granted_at=now, waited_s=now - enqueued_at)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +10,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from desk.admission import admission_controller
 from desk.api.errors import install_error_handlers
+from desk.api.heap import Heap
 from desk.api.limits import BodySizeLimit
 from desk.api.routes import agents, audit, conversations, health, usage
 from desk.api.shedding import ShedWhenOverloaded
@@ -29,11 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.desk = desk
             app.state.gate = gate = TurnGate(admission_controller(settings))
             app.state.verifier = TokenVerifier(settings)
-            # Everything built so far (models, indexes, LiteLLM's price map) lives as long
-            # as the process: out of the collector's sight, a full collection walks only
-            # what requests allocate, instead of pausing the loop for tens of milliseconds.
-            gc.freeze()
-            async with gate.controller.loop_lag.running():
+            # Full collections walk only what turns leave behind (desk/api/heap.py).
+            async with Heap().watching(), gate.controller.loop_lag.running():
                 yield
 
     app = FastAPI(
