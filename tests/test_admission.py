@@ -200,6 +200,39 @@ async def test_while_overloaded_a_tenant_holds_at_most_its_share_of_the_slots() 
     assert gate.in_flight == 0 and gate.share_of_slots("burst") == 2
 
 
+async def test_a_turn_let_in_holds_its_slot_until_it_takes_it_or_gives_up() -> None:
+    gate = controller(limit=1, queue=0)
+    let_in = gate.reserve("harbor")
+    assert let_in is not None and gate.refusal("harbor") is not None
+    with pytest.raises(Overloaded, match="are taken"):
+        gate.reserve("other")  # arriving while the first reads its rows: refused now
+    slot = await gate.acquire("harbor", let_in)
+    assert gate.in_flight == 1 and gate.reserved == 0
+    gate.release(slot, latency_s=1.0)
+    given_up = gate.reserve("harbor")
+    assert given_up is not None
+    given_up.give_up()  # e.g. its conversation was not found
+    given_up.give_up()
+    assert gate.reserved == 0 and gate.reserve("other") is not None
+
+
+async def test_a_held_slot_is_not_handed_to_the_queue() -> None:
+    gate = controller(limit=1, queue=2)
+    held = await gate.acquire("harbor")
+    gate.release(held, latency_s=1.0)
+    let_in = gate.reserve("harbor")
+    waiting = asyncio.create_task(gate.acquire("other"))  # no free slot: queues
+    await settle()
+    assert gate.queued == 1
+    slot = await gate.acquire("harbor", let_in)
+    await settle()
+    assert slot.tenant == "harbor" and not waiting.done()
+    gate.release(slot, latency_s=1.0)
+    await settle()
+    assert waiting.done() and waiting.result().tenant == "other"
+    gate.release(waiting.result(), latency_s=1.0)
+
+
 async def test_a_wait_that_runs_out_is_refused_and_leaves_the_queue() -> None:
     gate = AdmissionController(FixedLimit(1), max_queue=4, max_wait_s=0.01)
     held = await gate.acquire("harbor")

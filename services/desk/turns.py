@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from langchain_core.runnables import RunnableConfig
 from accounting import BudgetExceeded, BudgetStatus, TurnMeter, start_turn_meter
 from desk import audit
 from desk.actions.catalogue import agent_of
-from desk.admission import AdmissionController, Overloaded, Slot
+from desk.admission import AdmissionController, Overloaded, Reservation, Slot
 from desk.agents.cache import CACHE_DEPLOYMENT, CACHE_GROUP
 from desk.agents.state import DeskContext
 from desk.approvals import Plan
@@ -66,7 +67,25 @@ class TurnGate:
             instruments().rejected.add(1, {"desk.reason": "busy"})
             raise busy(refused)
 
-    async def enter(self, conversation: Conversation) -> Slot:
+    @contextmanager
+    def reserve(self, tenant: str) -> Iterator[Reservation | None]:
+        """Refuse now (429) a turn the controller would refuse anyway, before any work;
+        else hold a free slot for it (None if it would queue) until `enter`, or until the
+        block ends without it."""
+        try:
+            reservation = self.controller.reserve(tenant)
+        except Overloaded as refused:
+            instruments().rejected.add(1, {"desk.reason": "busy"})
+            raise busy(refused) from None
+        try:
+            yield reservation
+        finally:
+            if reservation is not None:
+                reservation.give_up()
+
+    async def enter(
+        self, conversation: Conversation, reservation: Reservation | None = None
+    ) -> Slot:
         if conversation.id in self._busy:
             raise TurnRejected(
                 409,
@@ -76,7 +95,7 @@ class TurnGate:
             )
         self._busy.add(conversation.id)
         try:
-            return await self.controller.acquire(conversation.tenant)
+            return await self.controller.acquire(conversation.tenant, reservation)
         except BaseException as exc:
             self._busy.discard(conversation.id)
             if isinstance(exc, Overloaded):
@@ -207,9 +226,15 @@ class Admission:
         self.gate.leave(self.conversation_id, self.slot, latency, kind=kind, failed=failed)
 
 
-async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> Admission:
+async def admit_turn(
+    desk: Desk,
+    gate: TurnGate,
+    conversation: Conversation,
+    reservation: Reservation | None = None,
+) -> Admission:
     """Raises TurnRejected (turn limit, budget, in progress, busy) before anything runs;
-    each refusal is counted by its code (`busy`, a 429, is load shed)."""
+    each refusal is counted by its code (`busy`, a 429, is load shed). `reservation` is
+    the slot `TurnGate.reserve` held for this turn, if any."""
     settings = desk.settings
     try:
         if conversation.turns >= settings.max_turns:
@@ -221,7 +246,7 @@ async def admit_turn(desk: Desk, gate: TurnGate, conversation: Conversation) -> 
             )
         with span("admission") as current:
             await check_budget(desk, conversation.tenant)
-            slot = await gate.enter(conversation)
+            slot = await gate.enter(conversation, reservation)
             current.set_attribute("desk.admission.wait_s", round(slot.waited_s, 4))
     except TurnRejected as rejected:
         instruments().rejected.add(1, {"desk.reason": rejected.code})

@@ -1,6 +1,6 @@
 """Admission control: how many turns a process runs at once, who waits, who is refused."""
 
-from desk.admission.controller import AdmissionController, Overloaded, Slot
+from desk.admission.controller import AdmissionController, Overloaded, Reservation, Slot
 from desk.admission.limit import AdaptiveLimit, FixedLimit, Limit
 from desk.admission.loop_lag import LoopLag
 from supportdesk.config import Settings
@@ -37,6 +37,7 @@ __all__ = [
     "Limit",
     "LoopLag",
     "Overloaded",
+    "Reservation",
     "Slot",
     "admission_controller",
 ]

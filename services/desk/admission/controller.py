@@ -10,6 +10,10 @@ with `Overloaded` and a Retry-After, which the API turns into a 429: a refusal c
 microseconds, never a timeout. Freed slots go to the tenants' queues in turn (round
 robin), so one tenant's burst cannot starve the others.
 
+A turn let in for a free slot holds it (`reserve`) until it takes it: between the two
+it reads rows, and without the hold every request arriving meanwhile would be let in
+too, only to be refused after that work, late.
+
 For a second after any refusal the desk counts as overloaded rather than absorbing a
 burst, and queues nothing: a turn runs in a free slot or is refused at once. A queue
 would only add its wait to every turn admitted (CoDel's "bad queue"), and through a spike
@@ -61,6 +65,28 @@ class Slot:
 
 
 @dataclass(eq=False)
+class Reservation:
+    """A free slot held for one tenant's turn until its `acquire` (or until it gives up)."""
+
+    controller: AdmissionController
+    tenant: str
+    _held: bool = True
+
+    def give_up(self) -> None:
+        """Frees the slot for others; a no-op once taken or given up."""
+        if self._take():
+            self.controller._dispatch()
+
+    def _take(self) -> bool:
+        """Ends the hold; whether it was still on."""
+        if not self._held:
+            return False
+        self._held = False
+        self.controller._unreserve(self.tenant)
+        return True
+
+
+@dataclass(eq=False)
 class _Waiter:
     tenant: str
     future: asyncio.Future[Slot]
@@ -76,6 +102,8 @@ class AdmissionController:
     loop_lag: LoopLag = field(default_factory=LoopLag)
     in_flight: int = 0
     _held: Counter[str] = field(default_factory=Counter)  # slots in use, by tenant
+    reserved: int = 0
+    _reserved: Counter[str] = field(default_factory=Counter)  # slots held, by tenant
     _wanting: dict[str, float] = field(default_factory=dict)  # tenant: when last refused
     _queues: OrderedDict[str, deque[_Waiter]] = field(default_factory=OrderedDict)
     _latency_s: float | None = None  # recent turn latency, for the expected wait
@@ -102,9 +130,28 @@ class AdmissionController:
             return refused
         return None
 
-    async def acquire(self, tenant: str) -> Slot:
-        """A slot for one turn of `tenant`, now or after a short wait; raises Overloaded."""
+    def reserve(self, tenant: str) -> Reservation | None:
+        """Holds a free slot for `tenant`'s coming `acquire`; None when that turn would
+        queue instead. Raises Overloaded when `acquire` would refuse it."""
         if self._free_for(tenant):
+            self.reserved += 1
+            self._reserved[tenant] += 1
+            return Reservation(self, tenant)
+        self._check_room(tenant)
+        return None
+
+    def _unreserve(self, tenant: str) -> None:
+        self.reserved -= 1
+        self._reserved[tenant] -= 1
+        if not self._reserved[tenant]:
+            del self._reserved[tenant]
+
+    async def acquire(self, tenant: str, reservation: Reservation | None = None) -> Slot:
+        """A slot for one turn of `tenant`, now (the one `reservation` holds, if any) or
+        after a short wait; raises Overloaded."""
+        held = reservation is not None and reservation._take()
+        # A held slot is this turn's, unless the limit has shrunk since.
+        if (held and self.in_flight + self.reserved < self.limit.current) or self._free_for(tenant):
             return self._grant(tenant, self.clock())
         self._check_room(tenant)
         waiter = _Waiter(tenant, asyncio.get_running_loop().create_future(), self.clock())
@@ -183,14 +230,15 @@ class AdmissionController:
         among the tenants running turns or refused within the last second."""
         now = self.clock()
         wanting = {t for t, at in self._wanting.items() if now - at < OVERLOAD_MEMORY_S}
-        tenants = len(self._held.keys() | wanting | {tenant})
+        tenants = len(self._held.keys() | self._reserved.keys() | wanting | {tenant})
         return max(1, math.ceil(self.limit.current / tenants))
 
     def _free_for(self, tenant: str) -> bool:
         """Whether `tenant`'s turn may take a slot now, without queueing."""
-        if self.in_flight >= self.limit.current or self.queued:
+        if self.in_flight + self.reserved >= self.limit.current or self.queued:
             return False
-        return not self.overloaded or self._held[tenant] < self.share_of_slots(tenant)
+        mine = self._held[tenant] + self._reserved[tenant]
+        return not self.overloaded or mine < self.share_of_slots(tenant)
 
     def _check_room(self, tenant: str) -> None:
         if (reason := self._no_room(tenant)) is not None:
@@ -204,9 +252,10 @@ class AdmissionController:
     def _no_room(self, tenant: str) -> str | None:
         """Why `tenant`'s turn cannot queue now, or None if it can."""
         if self.overloaded:
-            if self.in_flight < self.limit.current and not self.queued:
+            if self.in_flight + self.reserved < self.limit.current and not self.queued:
+                mine = self._held[tenant] + self._reserved[tenant]
                 return (
-                    f"this tenant already runs {self._held[tenant]} turns, its share of the"
+                    f"this tenant already runs {mine} turns, its share of the"
                     f" {self.limit.current} the desk runs at once while it is overloaded"
                 )
             return (
@@ -239,7 +288,7 @@ class AdmissionController:
 
     def _dispatch(self) -> None:
         """Fill free slots from the tenants' queues in turn."""
-        while self.in_flight < self.limit.current and self._queues:
+        while self.in_flight + self.reserved < self.limit.current and self._queues:
             tenant, queue = next(iter(self._queues.items()))
             waiter = queue.popleft()
             instruments().turns_waiting.add(-1)

@@ -143,15 +143,18 @@ async def post_message(
 ) -> Any:
     text = check_length(desk, message)
     # Under overload the refusal comes first, before any row is read: a 429 must be cheap.
-    gate.shed_early(customer.tenant)
-    conversation = await find_conversation(desk, conversation_id, customer)
-    # A person has the conversation (ADR 0014): the message is kept for them, no turn runs.
-    # An approval alone (no text) still goes to the desk, which has the pending action.
-    if text is not None and (ticket := await hold_for_agent(desk, conversation, text)):
-        return waiting_for_agent(conversation, ticket, accept)
-    # Rejections (limit, budget, busy, a stale approval) are HTTP errors, decided before
-    # any event.
-    admission = await admit_turn(desk, gate, conversation)
+    # A turn let through holds a free slot while its rows are read, so that turns arriving
+    # meanwhile are refused here too, not after reading theirs.
+    with gate.reserve(customer.tenant) as reservation:
+        conversation = await find_conversation(desk, conversation_id, customer)
+        # A person has the conversation (ADR 0014): the message is kept for them, no turn
+        # runs. An approval alone (no text) still goes to the desk, which has the pending
+        # action.
+        if text is not None and (ticket := await hold_for_agent(desk, conversation, text)):
+            return waiting_for_agent(conversation, ticket, accept)
+        # Rejections (limit, budget, busy, a stale approval) are HTTP errors, decided
+        # before any event.
+        admission = await admit_turn(desk, gate, conversation, reservation)
     try:
         with span("plan turn"):
             plan = await plan_turn(desk.graph, conversation.id, text, answer_of(message))
