@@ -64,8 +64,7 @@ class TurnGate:
     def shed_early(self, tenant: str) -> None:
         """Refuse now (429) a turn the controller would refuse anyway, before any work."""
         if (refused := self.controller.refusal(tenant)) is not None:
-            instruments().rejected.add(1, {"desk.reason": "busy"})
-            raise busy(refused)
+            raise shed(refused)
 
     @contextmanager
     def reserve(self, tenant: str) -> Iterator[Reservation | None]:
@@ -75,8 +74,7 @@ class TurnGate:
         try:
             reservation = self.controller.reserve(tenant)
         except Overloaded as refused:
-            instruments().rejected.add(1, {"desk.reason": "busy"})
-            raise busy(refused) from None
+            raise shed(refused) from None
         try:
             yield reservation
         finally:
@@ -124,6 +122,12 @@ def busy(refused: Overloaded) -> TurnRejected:
         "seconds. Nothing was lost: this message was not taken.",
         retry_after_s=refused.retry_after_s,
     )
+
+
+def shed(refused: Overloaded) -> TurnRejected:
+    """The 429 for a turn refused before any work, counted as load shed."""
+    instruments().rejected.add(1, {"desk.reason": "busy"})
+    return busy(refused)
 
 
 def month_start() -> datetime:

@@ -139,8 +139,8 @@ class IndirectGuard:
 
     def scan_rules(self, text: str) -> Neutralised:
         """The rule signal alone: no model, no I/O."""
-        parts = sentences.split(text)
-        return self._neutralise(text, parts, [self._rule_hits(p.text) for p in parts], None)
+        (parts,), (hits,) = self._rule_pass([text])
+        return self._neutralise(text, parts, hits, None)
 
     async def scan(self, text: str, context: str = "") -> Neutralised:
         """`context` is what the chunk is about (its title and section)."""

@@ -142,16 +142,14 @@ class AdmissionController:
 
     def _unreserve(self, tenant: str) -> None:
         self.reserved -= 1
-        self._reserved[tenant] -= 1
-        if not self._reserved[tenant]:
-            del self._reserved[tenant]
+        _drop_one(self._reserved, tenant)
 
     async def acquire(self, tenant: str, reservation: Reservation | None = None) -> Slot:
         """A slot for one turn of `tenant`, now (the one `reservation` holds, if any) or
         after a short wait; raises Overloaded."""
         held = reservation is not None and reservation._take()
         # A held slot is this turn's, unless the limit has shrunk since.
-        if (held and self.in_flight + self.reserved < self.limit.current) or self._free_for(tenant):
+        if (held and self._taken < self.limit.current) or self._free_for(tenant):
             return self._grant(tenant, self.clock())
         self._check_room(tenant)
         waiter = _Waiter(tenant, asyncio.get_running_loop().create_future(), self.clock())
@@ -185,9 +183,7 @@ class AdmissionController:
         slot._released = True
         running = self.in_flight
         self.in_flight -= 1
-        self._held[slot.tenant] -= 1
-        if not self._held[slot.tenant]:
-            del self._held[slot.tenant]
+        _drop_one(self._held, slot.tenant)
         if latency_s is not None:
             self._finished.append(self.clock())
             self.limit.observe(latency_s, running, kind=kind, failed=failed)
@@ -233,12 +229,23 @@ class AdmissionController:
         tenants = len(self._held.keys() | self._reserved.keys() | wanting | {tenant})
         return max(1, math.ceil(self.limit.current / tenants))
 
+    @property
+    def _taken(self) -> int:
+        """Slots in use or held for a turn let in."""
+        return self.in_flight + self.reserved
+
+    def _slot_free(self) -> bool:
+        """A slot nobody holds, and nobody queued ahead for it."""
+        return self._taken < self.limit.current and not self.queued
+
+    def _holding(self, tenant: str) -> int:
+        return self._held[tenant] + self._reserved[tenant]
+
     def _free_for(self, tenant: str) -> bool:
         """Whether `tenant`'s turn may take a slot now, without queueing."""
-        if self.in_flight + self.reserved >= self.limit.current or self.queued:
+        if not self._slot_free():
             return False
-        mine = self._held[tenant] + self._reserved[tenant]
-        return not self.overloaded or mine < self.share_of_slots(tenant)
+        return not self.overloaded or self._holding(tenant) < self.share_of_slots(tenant)
 
     def _check_room(self, tenant: str) -> None:
         if (reason := self._no_room(tenant)) is not None:
@@ -252,10 +259,9 @@ class AdmissionController:
     def _no_room(self, tenant: str) -> str | None:
         """Why `tenant`'s turn cannot queue now, or None if it can."""
         if self.overloaded:
-            if self.in_flight + self.reserved < self.limit.current and not self.queued:
-                mine = self._held[tenant] + self._reserved[tenant]
+            if self._slot_free():
                 return (
-                    f"this tenant already runs {mine} turns, its share of the"
+                    f"this tenant already runs {self._holding(tenant)} turns, its share of the"
                     f" {self.limit.current} the desk runs at once while it is overloaded"
                 )
             return (
@@ -288,7 +294,7 @@ class AdmissionController:
 
     def _dispatch(self) -> None:
         """Fill free slots from the tenants' queues in turn."""
-        while self.in_flight + self.reserved < self.limit.current and self._queues:
+        while self._taken < self.limit.current and self._queues:
             tenant, queue = next(iter(self._queues.items()))
             waiter = queue.popleft()
             instruments().turns_waiting.add(-1)
@@ -308,3 +314,9 @@ class AdmissionController:
             instruments().turns_waiting.add(-1)
             if not queue:
                 del self._queues[waiter.tenant]
+
+
+def _drop_one(counts: Counter[str], tenant: str) -> None:
+    counts[tenant] -= 1
+    if not counts[tenant]:
+        del counts[tenant]
